@@ -1,0 +1,163 @@
+"""Portal de Atendimento: create_app() is the only place that wires the application."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, flash, g, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
+
+from portal.config import ROOT_DIR, load_config
+from portal.database import configure_engine, set_write_intent
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.timeutil import as_utc, format_datetime, format_relative, utcnow
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; tests pass overrides such as their own database URL."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT_DIR / "templates"),
+        static_folder=str(ROOT_DIR / "static"),
+        instance_path=str(ROOT_DIR / "instance"),
+    )
+    app.config.from_mapping(load_config(test_config))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    register_extensions(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from portal import models  # noqa: F401  (every table registered before Alembic looks)
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Entre com seu CPF e senha para acessar esta página."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from portal.services.accounts import load_user_by_session_token
+
+    login_manager.user_loader(load_user_by_session_token)
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _declare_write_intent() -> None:
+        # On SQLite, a POST takes the write lock when its transaction begins (see database.py).
+        set_write_intent(request.method not in SAFE_METHODS)
+
+    @app.before_request
+    def _enforce_session_timeouts() -> Response | None:
+        if not current_user.is_authenticated:
+            return None
+        now = utcnow()
+        started = _session_time("login_at")
+        seen = _session_time("seen_at")
+        expired = (
+            started is None
+            or now - started > app.config["SESSION_MAX_AGE"]
+            or (seen is not None and now - seen > app.config["SESSION_IDLE"])
+        )
+        if expired:
+            logout_user()
+            session.clear()
+            flash("Sua sessão expirou. Entre novamente.", "warning")
+            return redirect(url_for("auth.login"))
+        if seen is None or (now - seen).total_seconds() > 60:
+            session["seen_at"] = now.isoformat()
+        return None
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+            "form-action 'self'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure or app.config["BASE_URL"].startswith("https://"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user.is_authenticated:
+            headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+    @app.teardown_request
+    def _clear_write_intent(_exc: BaseException | None) -> None:
+        set_write_intent(False)
+        g.pop("write", None)
+
+
+def _session_time(key: str) -> datetime | None:
+    raw = session.get(key)
+    if not raw:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(raw))
+    except (TypeError, ValueError):
+        return None
+
+
+def register_template_helpers(app: Flask) -> None:
+    tz = app.config["TIMEZONE"]
+
+    @app.template_filter("datetime")
+    def _datetime(value: datetime | None) -> str:
+        return format_datetime(value, tz)
+
+    @app.template_filter("relative")
+    def _relative(value: datetime | None) -> str:
+        return format_relative(value)
+
+    @app.template_filter("filesize")
+    def _filesize(size: int | None) -> str:
+        if size is None:
+            return ""
+        if size < 1024:
+            return f"{size} B"
+        if size < 1024 * 1024:
+            return f"{size / 1024:.1f} KB"
+        return f"{size / 1024 / 1024:.1f} MB"
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.auth import bp as auth_bp
+    from portal.main import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portal.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)

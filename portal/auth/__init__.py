@@ -1,0 +1,5 @@
+"""Sign-in, sign-out, forgotten password and profile."""
+
+from portal.auth.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from portal.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
+from portal.extensions import db, limiter
+from portal.services import accounts
+from portal.services.accounts import PASSWORD_RULES
+from portal.services.errors import ServiceError, ValidationError
+from portal.timeutil import utcnow
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an absolute or scheme-relative URL would be an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.home")
+
+
+def _start_session(user) -> None:
+    session.clear()
+    now = utcnow().isoformat()
+    session["login_at"] = now
+    session["seen_at"] = now
+    login_user(user)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def login() -> Response | str:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    error: str | None = None
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(
+                db.session, form.cpf.data, form.password.data, request.remote_addr or "?"
+            )
+        except ServiceError as exc:
+            db.session.commit()  # the failed attempt is what the throttle counts
+            error = str(exc)
+        else:
+            db.session.commit()
+            _start_session(user)
+            return redirect(_safe_next(request.args.get("next")))
+    status = 429 if error and "tentativas" in error else (401 if error else 200)
+    if request.method == "POST" and form.errors:
+        status = 400
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    accounts.end_session(db.session, current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Você saiu do portal.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/esqueci-senha", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def forgot_password() -> Response | str:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(
+            db.session, form.corporate_email.data, form.personal_email.data
+        )
+        db.session.commit()
+        return render_template("auth/forgot_password_sent.html")
+    return render_template("auth/forgot_password.html", form=form, rules=PASSWORD_RULES)
+
+
+@bp.route("/redefinir-senha/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response | str | tuple[str, int]:
+    try:
+        accounts.find_valid_reset_token(db.session, token)
+    except ServiceError as exc:
+        return render_template("auth/reset_invalid.html", message=str(exc)), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session, token, form.password.data)
+        except ValidationError as exc:
+            form.password.errors = [*form.password.errors, str(exc)]
+        except ServiceError as exc:
+            db.session.rollback()
+            return render_template("auth/reset_invalid.html", message=str(exc)), 404
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash("Senha redefinida. Entre com seu CPF e a nova senha.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, rules=PASSWORD_RULES)
+
+
+@bp.route("/perfil", methods=["GET", "POST"])
+@login_required
+def profile() -> Response | str:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(
+                db.session, user, form.current_password.data, form.password.data
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            target = form.current_password if exc.field == "current_password" else form.password
+            target.errors = [*target.errors, str(exc)]
+        else:
+            db.session.commit()
+            # The token rotated: sign this browser in again under the new one.
+            _start_session(user)
+            flash("Senha alterada.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_template(
+        "auth/profile.html",
+        form=form,
+        rules=PASSWORD_RULES,
+        user=current_user,
+        config=current_app.config,
+    )

@@ -1,0 +1,140 @@
+"""Command line: `flask --app wsgi portal ...` or the `portal` console script."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+
+from portal.extensions import db
+from portal.services import accounts
+from portal.services.errors import ServiceError
+
+portal_cli = AppGroup("portal", help="Administração do Portal de Atendimento.")
+org_cli = AppGroup("org", help="Entes (organizações clientes).")
+user_cli = AppGroup("user", help="Usuários.")
+portal_cli.add_command(org_cli)
+portal_cli.add_command(user_cli)
+
+
+def _fail(exc: Exception) -> None:
+    db.session.rollback()
+    raise click.ClickException(str(exc))
+
+
+@portal_cli.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    upgrade()
+    click.echo("Banco de dados atualizado.")
+
+
+@portal_cli.command("demo-data")
+@with_appcontext
+def demo_data_command() -> None:
+    """Load the demo organisations, users, catalog and requests (safe to run again)."""
+    from portal.demo import DEMO_PASSWORD, load_demo_data
+
+    summary = load_demo_data(db.session)
+    db.session.commit()
+    click.echo(summary)
+    click.echo(f"Senha de todas as contas de demonstração: {DEMO_PASSWORD}")
+
+
+@org_cli.command("create")
+@click.option("--identifier", required=True, help="Código IBGE ou CNPJ.")
+@click.option("--name", required=True)
+@click.option("--kind", type=click.Choice(["municipio", "estado", "outro"]), required=True)
+@click.option("--uf", default=None)
+@with_appcontext
+def org_create(identifier: str, name: str, kind: str, uf: str | None) -> None:
+    """Register an organisation ("ente")."""
+    try:
+        org = accounts.create_organisation(
+            db.session, identifier=identifier, name=name, kind=kind, uf=uf
+        )
+        db.session.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Ente criado: {org.identifier} {org.name}")
+
+
+@user_cli.command("create")
+@click.option("--cpf", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["requester", "agent", "admin"]), default="requester")
+@click.option("--org", "org_identifier", required=True, help="Identificador do ente.")
+@click.option("--password", default=None, help="Sem senha: o usuário usa “Esqueci minha senha”.")
+@click.option("--phone", default=None)
+@click.option("--group", "groups", multiple=True, help="Grupo de suporte (atendentes).")
+@with_appcontext
+def user_create(
+    cpf: str,
+    full_name: str,
+    email: str,
+    role: str,
+    org_identifier: str,
+    password: str | None,
+    phone: str | None,
+    groups: tuple[str, ...],
+) -> None:
+    """Create a user; agents may be put in support groups with --group."""
+    try:
+        org = accounts.find_organisation(db.session, org_identifier)
+        group_objs = [accounts.find_or_create_group(db.session, name) for name in groups]
+        user = accounts.create_user(
+            db.session,
+            cpf=cpf,
+            full_name=full_name,
+            email=email,
+            role=role,
+            organisation=org,
+            password=password,
+            phone=phone,
+            groups=group_objs,
+        )
+        db.session.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Usuário criado: {user.full_name} ({user.role.value})")
+
+
+@user_cli.command("set-password")
+@click.option("--cpf", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def user_set_password(cpf: str, password: str) -> None:
+    """Set a user's password (ends the user's sessions)."""
+    from sqlalchemy import select
+
+    from portal.models import User
+
+    try:
+        digits = accounts.parse_cpf(cpf)
+        user = db.session.scalar(select(User).where(User.cpf == digits))
+        if user is None:
+            raise ServiceError("Usuário não encontrado.")
+        accounts.set_password(user, password)
+        db.session.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo("Senha alterada.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(portal_cli)
+
+
+def main() -> None:
+    """The `portal` console script: the same commands without `flask --app wsgi portal`."""
+    from portal import create_app
+
+    cli = FlaskGroup(create_app=create_app, help="Portal de Atendimento.")
+    for name, command in portal_cli.commands.items():
+        cli.add_command(command, name)
+    sys.exit(cli.main())

@@ -1,0 +1,256 @@
+"""Demo data: organisations, one account per role, the catalog and requests in every state.
+
+Loading twice changes nothing: everything is looked up by its natural key first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.catalog_data import CATALOG
+from portal.cpf import format_cpf, make_cpf
+from portal.lifecycle import Action
+from portal.models import Announcement, CatalogItem, Organisation, ServiceRequest, User
+from portal.services import accounts, requests
+from portal.services.catalog import upsert_item
+from portal.timeutil import utcnow
+
+DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105  (documented demo password)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    cpf: str
+    name: str
+    email: str
+    role: str
+    org: str
+    groups: tuple[str, ...] = ()
+
+
+ORGANISATIONS = [
+    ("2927408", "Prefeitura Municipal de Salvador", "municipio", "BA"),
+    ("2611606", "Prefeitura Municipal do Recife", "municipio", "PE"),
+    ("29", "Governo do Estado da Bahia", "estado", "BA"),
+    ("42422253000101", "DATAPREV", "outro", "DF"),
+]
+
+USERS = [
+    DemoUser(
+        make_cpf("529982247"),
+        "Felipe Rodrigues Andrade",
+        "felipe@salvador.ba.gov.br",
+        "requester",
+        "2927408",
+    ),
+    DemoUser(
+        make_cpf("111444777"),
+        "Ellem Saraiva Reis",
+        "ellem@salvador.ba.gov.br",
+        "requester",
+        "2927408",
+    ),
+    DemoUser(
+        make_cpf("390533447"),
+        "Roberto Luciano Matos",
+        "roberto@recife.pe.gov.br",
+        "requester",
+        "2611606",
+    ),
+    DemoUser(
+        make_cpf("714602380"), "Greziella Costa Lima", "greziella@ba.gov.br", "requester", "29"
+    ),
+    DemoUser(
+        make_cpf("248438034"),
+        "Ana Paula Atendente",
+        "ana.atendente@dataprev.gov.br",
+        "agent",
+        "42422253000101",
+        ("Suporte GERID",),
+    ),
+    DemoUser(
+        make_cpf("362456128"),
+        "Bruno Souza Atendente",
+        "bruno.atendente@dataprev.gov.br",
+        "agent",
+        "42422253000101",
+        ("Suporte CadÚnico",),
+    ),
+    DemoUser(
+        make_cpf("935411347"),
+        "Carla Mendes Administradora",
+        "carla.admin@dataprev.gov.br",
+        "admin",
+        "42422253000101",
+        ("Suporte GERID", "Suporte CadÚnico"),
+    ),
+]
+
+
+def _ensure_orgs(session: Session) -> dict[str, Organisation]:
+    orgs = {}
+    for identifier, name, kind, uf in ORGANISATIONS:
+        org = session.scalar(select(Organisation).where(Organisation.identifier == identifier))
+        if org is None:
+            org = accounts.create_organisation(
+                session, identifier=identifier, name=name, kind=kind, uf=uf
+            )
+        orgs[identifier] = org
+    return orgs
+
+
+def _ensure_users(session: Session, orgs: dict[str, Organisation]) -> dict[str, User]:
+    users = {}
+    for spec in USERS:
+        user = session.scalar(select(User).where(User.cpf == spec.cpf))
+        if user is None:
+            user = accounts.create_user(
+                session,
+                cpf=spec.cpf,
+                full_name=spec.name,
+                email=spec.email,
+                role=spec.role,
+                organisation=orgs[spec.org],
+                password=DEMO_PASSWORD,
+                phone="(71) 3202-0000" if spec.org == "2927408" else None,
+                groups=[accounts.find_or_create_group(session, g) for g in spec.groups],
+            )
+        users[spec.name.split()[0].lower()] = user
+    return users
+
+
+def _ensure_requests(
+    session: Session, users: dict[str, User], items: dict[str, CatalogItem]
+) -> None:
+    if session.scalar(select(func.count()).select_from(ServiceRequest)):
+        return
+    felipe, ellem, roberto = users["felipe"], users["ellem"], users["roberto"]
+    ana, bruno = users["ana"], users["bruno"]
+    gerid, portal = items["gerid"], items["portal-rede-atendimento"]
+    base = utcnow() - timedelta(days=20)
+
+    def open_(
+        item: CatalogItem, who: User, days: int, description: str, **values: str
+    ) -> ServiceRequest:
+        return requests.create_request(
+            session,
+            actor=who,
+            item=item,
+            requested_for=who,
+            description=description,
+            values=values,
+            followers=[ellem] if who is felipe else [],
+            now=base + timedelta(days=days),
+        )
+
+    def act(
+        req: ServiceRequest,
+        action: Action,
+        who: User | None,
+        days: float,
+        reason: str | None = None,
+    ) -> None:
+        requests.fire(
+            session, req, action, actor=who, reason=reason, now=base + timedelta(days=days)
+        )
+
+    portal_values = {
+        "motivo": "Erro no sistema",
+        "funcionalidade": "Login do Usuário",
+        "sintoma": "Lento",
+    }
+    gerid_values = {"motivo": "Atribuição de perfil", "funcionalidade": "Acesso"}
+
+    open_(
+        gerid,
+        felipe,
+        19,
+        "Não consigo atribuir o perfil de entrevistador ao usuário "
+        "Maria da Silva, CPF 123.456.789-09.",
+        **gerid_values,
+    )
+
+    started = open_(
+        portal, felipe, 10, "A tela de login do Portal demora mais de 2 minutos.", **portal_values
+    )
+    act(started, Action.START, bruno, 10.2)
+
+    waiting = open_(
+        portal,
+        felipe,
+        8,
+        "Consulta Família por Tipo de Ocorrência não retorna dados.",
+        motivo="Erro no sistema",
+        funcionalidade="Consulta Família por Tipo de Ocorrência",
+        sintoma="Indisponível",
+    )
+    act(waiting, Action.START, bruno, 8.1)
+    act(waiting, Action.AWAIT_SUPPORT, bruno, 8.3, "Aguardando a equipe de infraestrutura.")
+
+    resolved = open_(gerid, felipe, 6, "Usuário bloqueado após troca de senha.", **gerid_values)
+    act(resolved, Action.START, ana, 6.1)
+    act(
+        resolved,
+        Action.RESOLVE,
+        ana,
+        19.5,
+        "Desbloqueio realizado. Peça ao usuário que entre novamente.",
+    )
+
+    closed = open_(
+        portal,
+        felipe,
+        2,
+        "Relatório gerencial com totais divergentes.",
+        motivo="Dúvida",
+        funcionalidade="Relatórios Gerenciais",
+        sintoma="Inconsistente",
+    )
+    act(closed, Action.START, bruno, 2.1)
+    act(
+        closed,
+        Action.RESOLVE,
+        bruno,
+        3,
+        "Os totais consideram apenas famílias com cadastro atualizado.",
+    )
+    act(closed, Action.ACCEPT, felipe, 3.5)
+
+    cancelled = open_(gerid, felipe, 4, "Pedido aberto em duplicidade.", **gerid_values)
+    act(
+        cancelled, Action.REQUESTER_CANCEL, felipe, 4.01, "Foi realizada abertura de outra demanda."
+    )
+
+    other = open_(
+        portal,
+        roberto,
+        12,
+        "Transferência de família entre municípios falha.",
+        motivo="Erro no sistema",
+        funcionalidade="Transferência de Família",
+        sintoma="Mensagem de erro",
+    )
+    act(other, Action.START, bruno, 12.5)
+
+
+def load_demo_data(session: Session) -> str:
+    orgs = _ensure_orgs(session)
+    users = _ensure_users(session, orgs)
+    items = {spec["slug"]: upsert_item(session, spec) for spec in CATALOG}
+    if not session.scalar(select(func.count()).select_from(Announcement)):
+        session.add(
+            Announcement(
+                title="Novo Portal de Atendimento",
+                body="O Pronto Cliente agora é o Portal de Atendimento. Suas solicitações antigas "
+                "continuam disponíveis em “Ver minhas solicitações”.",
+            )
+        )
+    _ensure_requests(session, users, items)
+    session.flush()
+    lines = ["Contas de demonstração (CPF / papel):"]
+    lines += [f"  {format_cpf(u.cpf)}  {u.role:<9}  {u.name}" for u in USERS]
+    return "\n".join(lines)

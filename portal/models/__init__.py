@@ -1,0 +1,48 @@
+"""All models, imported here so Alembic and the app see every table."""
+
+from portal.models.announcement import Announcement
+from portal.models.catalog import CatalogItem, Category, FieldType, ItemField
+from portal.models.mail import MailStatus, OutboxEmail
+from portal.models.organisation import Organisation, OrganisationKind
+from portal.models.request import (
+    Attachment,
+    Counter,
+    EntryKind,
+    Follower,
+    ServiceRequest,
+    TimelineEntry,
+    format_number,
+)
+from portal.models.user import (
+    LoginAttempt,
+    PasswordResetToken,
+    Role,
+    SupportGroup,
+    User,
+    group_members,
+)
+
+__all__ = [
+    "Announcement",
+    "Attachment",
+    "CatalogItem",
+    "Category",
+    "Counter",
+    "EntryKind",
+    "FieldType",
+    "Follower",
+    "ItemField",
+    "LoginAttempt",
+    "MailStatus",
+    "Organisation",
+    "OrganisationKind",
+    "OutboxEmail",
+    "PasswordResetToken",
+    "Role",
+    "ServiceRequest",
+    "SupportGroup",
+    "TimelineEntry",
+    "User",
+    "format_number",
+    "group_members",
+]

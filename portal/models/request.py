@@ -1,0 +1,194 @@
+"""Requests ("solicitações"), their followers, timeline and attachments."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.lifecycle import FINAL_STATES, Snapshot, State
+from portal.models.catalog import CatalogItem
+from portal.models.organisation import Organisation
+from portal.models.types import UTCDateTime
+from portal.models.user import SupportGroup, User
+from portal.timeutil import utcnow
+
+NUMBER_PREFIX = "CS"
+NUMBER_DIGITS = 7
+
+_FINAL_SQL = ", ".join(f"'{s.value}'" for s in sorted(FINAL_STATES))
+_ALL_STATES_SQL = ", ".join(f"'{s.value}'" for s in State)
+
+
+def format_number(sequence: int) -> str:
+    """CS followed by seven digits: 1 → CS0000001."""
+    return f"{NUMBER_PREFIX}{sequence:0{NUMBER_DIGITS}d}"
+
+
+class ServiceRequest(db.Model):
+    __tablename__ = "service_requests"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_ALL_STATES_SQL})", name="state_known"),
+        CheckConstraint(
+            f"(state IN ({_FINAL_SQL})) = (closed_at IS NOT NULL)", name="closed_iff_final"
+        ),
+        CheckConstraint(
+            "state <> 'awaiting_user' OR resolved_at IS NOT NULL", name="resolved_when_awaiting"
+        ),
+        Index("ix_service_requests_requested_for_opened", "requested_for_id", "opened_at"),
+        Index("ix_service_requests_opened_by_opened", "opened_by_id", "opened_at"),
+        Index("ix_service_requests_group_state_opened", "group_id", "state", "opened_at"),
+        Index("ix_service_requests_state_resolved", "state", "resolved_at"),
+        Index("ix_service_requests_assignee_state", "assignee_id", "state"),
+        Index("ix_service_requests_org_item", "organisation_id", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(12), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalog_items.id"))
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_for_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The requested-for user's organisation at opening time, for staff filters and counts.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    state: Mapped[str] = mapped_column(String(30), default=State.OPEN.value)
+    field_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    description: Mapped[str] = mapped_column(Text)
+    extra_phone: Mapped[str | None] = mapped_column(String(20))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("support_groups.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancellation_requested: Mapped[bool] = mapped_column(default=False)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+
+    item: Mapped[CatalogItem] = relationship()
+    opened_by: Mapped[User] = relationship(foreign_keys=[opened_by_id])
+    requested_for: Mapped[User] = relationship(foreign_keys=[requested_for_id])
+    organisation: Mapped[Organisation] = relationship()
+    group: Mapped[SupportGroup | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    followers: Mapped[list[Follower]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="Follower.created_at"
+    )
+
+    @property
+    def state_enum(self) -> State:
+        return State(self.state)
+
+    @property
+    def state_label(self) -> str:
+        return self.state_enum.label
+
+    @property
+    def is_final(self) -> bool:
+        return self.state_enum.is_final
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(
+            state=self.state_enum,
+            resolved_at=self.resolved_at,
+            closed_at=self.closed_at,
+            cancellation_requested=self.cancellation_requested,
+        )
+
+    def __repr__(self) -> str:
+        return f"<ServiceRequest {self.number} {self.state}>"
+
+
+class Follower(db.Model):
+    __tablename__ = "followers"
+    __table_args__ = (Index("ix_followers_user_request", "user_id", "request_id"),)
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="followers")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class EntryKind(enum.StrEnum):
+    CREATED = "created"
+    COMMENT = "comment"  # a message on the request page ("Comentários adicionais")
+    NOTE = "note"  # an agent's note, public or internal, with time spent
+    TRANSITION = "transition"
+    ATTACHMENT = "attachment"
+    ASSIGNMENT = "assignment"
+    FOLLOWERS = "followers"
+
+
+class TimelineEntry(db.Model):
+    __tablename__ = "timeline_entries"
+    __table_args__ = (Index("ix_timeline_entries_request_created", "request_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id", ondelete="CASCADE"))
+    kind: Mapped[EntryKind] = mapped_column(
+        Enum(
+            EntryKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        )
+    )
+    # None for the system (automatic closing).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(default=True)
+    time_spent_minutes: Mapped[int | None] = mapped_column()
+    action: Mapped[str | None] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(30))
+    to_state: Mapped[str | None] = mapped_column(String(30))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="entry")
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_entries.id"), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    size: Mapped[int] = mapped_column()
+    content_type: Mapped[str] = mapped_column(String(120))
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    entry: Mapped[TimelineEntry | None] = relationship(back_populates="attachments")
+    uploader: Mapped[User | None] = relationship()
+
+
+class Counter(db.Model):
+    """Named sequences incremented atomically (request numbers)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)

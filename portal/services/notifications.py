@@ -1,0 +1,79 @@
+"""Who is told what by email. Messages go to the outbox inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from portal.lifecycle import Action, Outcome
+from portal.models import ServiceRequest, User
+from portal.services.mail import queue_email
+
+
+def request_url(request: ServiceRequest) -> str:
+    # From configuration, never from the Host header of whoever triggered the email.
+    return f"{current_app.config['BASE_URL']}/solicitacoes/{request.number}"
+
+
+def requester_side(request: ServiceRequest) -> list[User]:
+    """Opener, requested-for user and followers: everyone on the requester's side."""
+    people = [request.opened_by, request.requested_for, *(f.user for f in request.followers)]
+    return [p for p in people if p is not None and p.active]
+
+
+def _emails(people: Iterable[User], *, exclude: User | None = None) -> list[str]:
+    return sorted({p.email for p in people if exclude is None or p.id != exclude.id})
+
+
+def _subject(request: ServiceRequest, text: str) -> str:
+    return f"[{request.number}] {text}"
+
+
+def request_created(session: Session, request: ServiceRequest) -> None:
+    """Confirmation with the number and a link, to the requester side (the opener included)."""
+    queue_email(
+        session,
+        to=_emails(requester_side(request)),
+        subject=_subject(request, f"Solicitação registrada: {request.item.name}"),
+        template="request_created",
+        context={"request": request, "link": request_url(request)},
+        request_id=request.id,
+        dedupe_key=f"created:{request.id}",
+    )
+
+
+def transition(
+    session: Session, request: ServiceRequest, outcome: Outcome, actor: User | None
+) -> None:
+    """Emails for state changes the requester side must know about."""
+    if outcome.action is Action.RESOLVE:
+        days = current_app.config["AUTO_CLOSE_DAYS"]
+        closes_at = request.resolved_at + timedelta(days=days) if request.resolved_at else None
+        queue_email(
+            session,
+            to=_emails(requester_side(request), exclude=actor),
+            subject=_subject(request, "Solicitação resolvida: aceite ou rejeite a solução"),
+            template="request_resolved",
+            context={
+                "request": request,
+                "link": request_url(request),
+                "solution": outcome.reason,
+                "days": days,
+                "closes_at": closes_at,
+            },
+            request_id=request.id,
+            dedupe_key=f"resolved:{request.id}:{request.version}",
+        )
+    elif outcome.action is Action.AUTO_CLOSE:
+        queue_email(
+            session,
+            to=_emails(requester_side(request)),
+            subject=_subject(request, "Solicitação fechada automaticamente"),
+            template="request_auto_closed",
+            context={"request": request, "link": request_url(request)},
+            request_id=request.id,
+            dedupe_key=f"autoclosed:{request.id}",
+        )

@@ -1,0 +1,232 @@
+"""Opening requests and moving them through the state machine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal import lifecycle
+from portal.lifecycle import Action, Actor, Outcome, State
+from portal.models import (
+    CatalogItem,
+    EntryKind,
+    FieldType,
+    Follower,
+    ServiceRequest,
+    TimelineEntry,
+    User,
+)
+from portal.services import notifications
+from portal.services.errors import StaleObject, ValidationError
+from portal.services.numbering import next_request_number
+from portal.timeutil import utcnow
+
+log = logging.getLogger("portal.requests")
+
+DESCRIPTION_MAX = 20_000
+
+
+def roles_on(user: User | None, request: ServiceRequest) -> set[Actor]:
+    """The state-machine roles a user holds on one request (a staff opener holds both)."""
+    if user is None:
+        return {Actor.SYSTEM}
+    roles: set[Actor] = set()
+    if user.is_staff:
+        roles.add(Actor.AGENT)
+    if user.id in (request.opened_by_id, request.requested_for_id):
+        roles.add(Actor.REQUESTER)
+    return roles
+
+
+def clean_field_values(item: CatalogItem, raw: dict[str, Any]) -> dict[str, str]:
+    """Check the item's own fields; presets always win over whatever the form sent."""
+    values: dict[str, str] = {}
+    errors: list[ValidationError] = []
+    for field in item.fields:
+        if field.preset is not None:
+            values[field.key] = field.preset
+            continue
+        value = str(raw.get(field.key) or "").strip()
+        if field.type is FieldType.SELECT and value:
+            choices = field.choices_for({**raw, **values})
+            if value not in choices:
+                errors.append(
+                    ValidationError(f"Escolha uma opção válida para {field.label}.", field.key)
+                )
+                continue
+        if field.required and not value:
+            errors.append(ValidationError(f"O campo “{field.label}” é obrigatório.", field.key))
+            continue
+        if len(value) > 2000:
+            errors.append(ValidationError(f"O campo “{field.label}” é longo demais.", field.key))
+            continue
+        if value:
+            values[field.key] = value
+    if errors:
+        raise FormErrors(errors)
+    return values
+
+
+class FormErrors(ValidationError):
+    """Several field errors at once, so a form can show them all."""
+
+    def __init__(self, errors: list[ValidationError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def create_request(
+    session: Session,
+    *,
+    actor: User,
+    item: CatalogItem,
+    requested_for: User,
+    description: str,
+    values: dict[str, Any],
+    followers: Iterable[User] = (),
+    extra_phone: str | None = None,
+    now: datetime | None = None,
+) -> ServiceRequest:
+    """Open a request: number, state Aberto, "CS... Criado" on the timeline, emails queued."""
+    now = now or utcnow()
+    errors: list[ValidationError] = []
+    if not actor.is_staff and requested_for.organisation_id != actor.organisation_id:
+        errors.append(ValidationError("Escolha um usuário do seu ente.", "requested_for"))
+    if not requested_for.active:
+        errors.append(ValidationError("Este usuário está inativo.", "requested_for"))
+    description = (description or "").strip()
+    if not description:
+        errors.append(ValidationError("O campo “Descrição” é obrigatório.", "description"))
+    elif len(description) > DESCRIPTION_MAX:
+        errors.append(ValidationError("A descrição é longa demais.", "description"))
+    try:
+        cleaned = clean_field_values(item, values)
+    except FormErrors as exc:
+        errors.extend(exc.errors)
+    follower_list = _unique_users(followers)
+    for follower in follower_list:
+        if not actor.is_staff and follower.organisation_id != actor.organisation_id:
+            errors.append(
+                ValidationError("Só é possível indicar usuários do seu ente.", "followers")
+            )
+            break
+    if errors:
+        raise FormErrors(errors)
+    request = ServiceRequest(
+        number=next_request_number(session),
+        item=item,
+        opened_by=actor,
+        requested_for=requested_for,
+        organisation_id=requested_for.organisation_id,
+        state=State.OPEN.value,
+        field_values=cleaned,
+        description=description,
+        extra_phone=extra_phone or None,
+        group_id=item.group_id,
+        opened_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    session.flush()
+    for follower in follower_list:
+        if follower.id not in (actor.id, requested_for.id):
+            session.add(
+                Follower(
+                    request_id=request.id, user_id=follower.id, added_by_id=actor.id, created_at=now
+                )
+            )
+    session.add(
+        TimelineEntry(
+            request_id=request.id,
+            kind=EntryKind.CREATED,
+            author_id=actor.id,
+            body=f"{request.number} Criado",
+            public=True,
+            to_state=State.OPEN.value,
+            occurred_at=now,
+            created_at=now,
+        )
+    )
+    session.flush()
+    notifications.request_created(session, request)
+    log.info("request %s opened by user=%s", request.number, actor.id)
+    return request
+
+
+def _unique_users(users: Iterable[User]) -> list[User]:
+    seen: dict[int, User] = {}
+    for user in users:
+        seen.setdefault(user.id, user)
+    return list(seen.values())
+
+
+def fire(
+    session: Session,
+    request: ServiceRequest,
+    action: Action,
+    *,
+    actor: User | None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Apply one state-machine action and write its timeline entry; actor None is the system.
+
+    `expected_version` is the version the person saw: if the request changed since, nothing is
+    written and StaleObject tells them to reload. A concurrent UPDATE is caught the same way.
+    """
+    now = now or utcnow()
+    if expected_version is not None and request.version != expected_version:
+        raise StaleObject()
+    outcome = lifecycle.transition(
+        request.snapshot(), action, roles_on(actor, request), now=now, reason=reason
+    )
+    after = outcome.after
+    request.state = after.state.value
+    request.resolved_at = after.resolved_at
+    request.closed_at = after.closed_at
+    request.cancellation_requested = after.cancellation_requested
+    request.updated_at = now
+    if action is Action.RESOLVE:
+        request.reminded_at = None
+    session.add(
+        TimelineEntry(
+            request_id=request.id,
+            kind=EntryKind.TRANSITION,
+            author_id=actor.id if actor else None,
+            body=transition_text(outcome),
+            public=True,
+            action=action.value,
+            from_state=outcome.before.state.value,
+            to_state=after.state.value,
+            occurred_at=now,
+            created_at=now,
+        )
+    )
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleObject() from exc
+    notifications.transition(session, request, outcome, actor)
+    log.info("request %s %s by %s", request.number, action.value, actor.id if actor else "system")
+    return outcome
+
+
+def transition_text(outcome: Outcome) -> str:
+    """What the timeline says about a transition (the reason under its label)."""
+    label = lifecycle.reason_label(outcome.action)
+    if outcome.action is Action.AUTO_CLOSE:
+        return "Fechado automaticamente após o prazo sem resposta."
+    if outcome.reason and label:
+        return f"{label}:\n{outcome.reason}"
+    return outcome.action.label
+
+
+def get_by_number(session: Session, number: str) -> ServiceRequest | None:
+    return session.scalar(select(ServiceRequest).where(ServiceRequest.number == number))
