@@ -132,6 +132,20 @@ def register_template_helpers(app: Flask) -> None:
     def _relative(value: datetime | None) -> str:
         return format_relative(value)
 
+    @app.context_processor
+    def _navigation() -> dict[str, Any]:
+        def open_requests_badge() -> int:
+            # Counted once per page, only for the signed-in user's own requests.
+            if not current_user.is_authenticated:
+                return 0
+            if "open_requests_badge" not in g:
+                from portal.queries import open_count
+
+                g.open_requests_badge = open_count(db.session, current_user)
+            return g.open_requests_badge
+
+        return {"open_requests_badge": open_requests_badge}
+
     @app.template_filter("filesize")
     def _filesize(size: int | None) -> str:
         if size is None:
@@ -145,10 +159,14 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
+    from portal.catalog import bp as catalog_bp
     from portal.main import bp as main_bp
+    from portal.requests import bp as requests_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(requests_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -101,6 +101,15 @@ class ItemField(db.Model):
     def read_only(self) -> bool:
         return self.preset is not None
 
+    def display_options(self, values: dict[str, Any]) -> list[str]:
+        """Options to offer: those valid for the parent's answer, or all while it is empty."""
+        if self.depends_on and not values.get(self.depends_on):
+            seen: dict[str, None] = {}
+            for options in self.options_by_parent.values():
+                seen.update(dict.fromkeys(options))
+            return list(seen)
+        return self.choices_for(values)
+
     def choices_for(self, values: dict[str, Any]) -> list[str]:
         """The options valid given the other answers (all of them when independent)."""
         if self.depends_on:

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.lifecycle import Action, Outcome
-from portal.models import ServiceRequest, User
+from portal.models import ServiceRequest, TimelineEntry, User
 from portal.services.mail import queue_email
 
 
@@ -42,6 +42,41 @@ def request_created(session: Session, request: ServiceRequest) -> None:
         context={"request": request, "link": request_url(request)},
         request_id=request.id,
         dedupe_key=f"created:{request.id}",
+    )
+
+
+def staff_side(request: ServiceRequest) -> list[User]:
+    """The assignee, or else the members of the assignment group."""
+    if request.assignee is not None:
+        return [request.assignee] if request.assignee.active else []
+    if request.group is not None:
+        return [m for m in request.group.members if m.active]
+    return []
+
+
+def message_added(
+    session: Session, request: ServiceRequest, entry: TimelineEntry, author: User
+) -> None:
+    """A public message goes to the other side; nobody is emailed about their own message."""
+    if not entry.public:
+        return
+    recipients = requester_side(request) if author.is_staff else staff_side(request)
+    if not author.is_staff:
+        # Followers and the requester see each other's messages too.
+        recipients = recipients + requester_side(request)
+    queue_email(
+        session,
+        to=_emails(recipients, exclude=author),
+        subject=_subject(request, f"Nova mensagem de {author.full_name}"),
+        template="message_added",
+        context={
+            "request": request,
+            "entry": entry,
+            "author": author,
+            "link": request_url(request),
+        },
+        request_id=request.id,
+        dedupe_key=f"message:{entry.id}",
     )
 
 

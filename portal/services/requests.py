@@ -18,13 +18,15 @@ from portal.models import (
     EntryKind,
     FieldType,
     Follower,
+    PendingUpload,
     ServiceRequest,
     TimelineEntry,
     User,
 )
 from portal.services import notifications
-from portal.services.errors import StaleObject, ValidationError
+from portal.services.errors import NotFound, StaleObject, ValidationError
 from portal.services.numbering import next_request_number
+from portal.services.uploads import attach
 from portal.timeutil import utcnow
 
 log = logging.getLogger("portal.requests")
@@ -91,6 +93,7 @@ def create_request(
     values: dict[str, Any],
     followers: Iterable[User] = (),
     extra_phone: str | None = None,
+    uploads: list[PendingUpload] | None = None,
     now: datetime | None = None,
 ) -> ServiceRequest:
     """Open a request: number, state Aberto, "CS... Criado" on the timeline, emails queued."""
@@ -141,19 +144,20 @@ def create_request(
                     request_id=request.id, user_id=follower.id, added_by_id=actor.id, created_at=now
                 )
             )
-    session.add(
-        TimelineEntry(
-            request_id=request.id,
-            kind=EntryKind.CREATED,
-            author_id=actor.id,
-            body=f"{request.number} Criado",
-            public=True,
-            to_state=State.OPEN.value,
-            occurred_at=now,
-            created_at=now,
-        )
+    created = TimelineEntry(
+        request_id=request.id,
+        kind=EntryKind.CREATED,
+        author_id=actor.id,
+        body=f"{request.number} Criado",
+        public=True,
+        to_state=State.OPEN.value,
+        occurred_at=now,
+        created_at=now,
     )
+    session.add(created)
     session.flush()
+    if uploads:
+        attach(session, request, created, uploads)
     notifications.request_created(session, request)
     log.info("request %s opened by user=%s", request.number, actor.id)
     return request
@@ -230,3 +234,93 @@ def transition_text(outcome: Outcome) -> str:
 
 def get_by_number(session: Session, number: str) -> ServiceRequest | None:
     return session.scalar(select(ServiceRequest).where(ServiceRequest.number == number))
+
+
+MESSAGE_MAX = 20_000
+
+
+def can_view(user: User, request: ServiceRequest) -> bool:
+    if user.is_staff or user.id in (request.opened_by_id, request.requested_for_id):
+        return True
+    return any(f.user_id == user.id for f in request.followers)
+
+
+def add_message(
+    session: Session,
+    request: ServiceRequest,
+    author: User,
+    body: str,
+    uploads: list[PendingUpload] | None = None,
+    *,
+    now: datetime | None = None,
+) -> TimelineEntry:
+    """A public message ("Comentários adicionais") and/or files from anyone who can see it."""
+    now = now or utcnow()
+    if not can_view(author, request):
+        raise NotFound("Solicitação não encontrada.")
+    if request.is_final:
+        raise ValidationError(
+            f"A solicitação está {request.state_label.lower()} e não recebe mais mensagens ou "
+            "anexos.",
+            "body",
+        )
+    text = (body or "").strip()
+    if not text and not uploads:
+        raise ValidationError("Digite uma mensagem ou escolha um arquivo.", "body")
+    if len(text) > MESSAGE_MAX:
+        raise ValidationError("A mensagem é longa demais.", "body")
+    entry = TimelineEntry(
+        request_id=request.id,
+        kind=EntryKind.COMMENT if text else EntryKind.ATTACHMENT,
+        author_id=author.id,
+        body=text,
+        public=True,
+        occurred_at=now,
+        created_at=now,
+    )
+    session.add(entry)
+    request.updated_at = now
+    session.flush()
+    if uploads:
+        attach(session, request, entry, uploads)
+    notifications.message_added(session, request, entry, author)
+    return entry
+
+
+def add_follower(
+    session: Session,
+    request: ServiceRequest,
+    actor: User,
+    user: User,
+    *,
+    now: datetime | None = None,
+) -> Follower | None:
+    """Name someone to follow the request; requesters may only name people of their ente."""
+    if not can_view(actor, request):
+        raise NotFound("Solicitação não encontrada.")
+    if not actor.is_staff and user.organisation_id != actor.organisation_id:
+        raise ValidationError("Só é possível indicar usuários do seu ente.", "follower")
+    if not user.active:
+        raise ValidationError("Este usuário está inativo.", "follower")
+    if user.id in (request.opened_by_id, request.requested_for_id) or any(
+        f.user_id == user.id for f in request.followers
+    ):
+        return None
+    follower = Follower(
+        request_id=request.id, user_id=user.id, added_by_id=actor.id, created_at=now or utcnow()
+    )
+    request.followers.append(follower)
+    session.flush()
+    return follower
+
+
+def remove_follower(session: Session, request: ServiceRequest, actor: User, user_id: int) -> None:
+    """The opener (or staff) removes a follower; a follower may also leave by themselves."""
+    if not can_view(actor, request):
+        raise NotFound("Solicitação não encontrada.")
+    if not (actor.is_staff or actor.id == request.opened_by_id or actor.id == user_id):
+        raise ValidationError("Apenas quem abriu a solicitação pode remover acompanhantes.")
+    for follower in list(request.followers):
+        if follower.user_id == user_id:
+            request.followers.remove(follower)
+    session.flush()

@@ -133,7 +133,9 @@ def test_next_parameter_cannot_redirect_off_site(auth: AuthActions, make_user) -
         response = auth.post(f"/login?next={target}", data, page="/login")
         assert response.headers["Location"] == "/"
         auth.logout()
-    response = auth.post("/login?next=/perfil", {"cpf": user.cpf, "password": PASSWORD}, page="/login")
+    response = auth.post(
+        "/login?next=/perfil", {"cpf": user.cpf, "password": PASSWORD}, page="/login"
+    )
     assert response.headers["Location"] == "/perfil"
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
-from portal.lifecycle import State
 from sqlalchemy import func, select
 
 from portal.demo import DEMO_PASSWORD, USERS
 from portal.extensions import db
+from portal.lifecycle import State
 from portal.models import CatalogItem, Organisation, ServiceRequest, TimelineEntry, User
 
 
