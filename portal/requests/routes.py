@@ -34,7 +34,7 @@ from portal.requests.forms import RequestFormInput, missing_required
 from portal.services import requests as request_service
 from portal.services import uploads
 from portal.services.errors import NotFound, ServiceError, ValidationError
-from portal.services.requests import FormErrors, roles_on
+from portal.services.requests import roles_on
 
 bp = Blueprint("requests", __name__)
 
@@ -113,28 +113,24 @@ def create(slug: str) -> ResponseReturnValue:
     phone = data.normalized_phone()
     requested_for = db.session.get(User, data.requested_for_id) if data.requested_for_id else me
     followers = list(db.session.scalars(select(User).where(User.id.in_(data.follower_ids))))
-    if requested_for is None:
-        data.add_error("requested_for", "Escolha um usuário do seu ente.")
+    fields = {
+        "actor": me,
+        "item": item,
+        "requested_for": requested_for,
+        "description": data.description,
+        "values": data.values,
+        "followers": followers,
+    }
+    problems, _ = request_service.check_request_input(**fields)
+    for problem in problems:
+        data.add_error(problem.field or "form", str(problem))
     if not data.errors and not refused:
-        try:
-            created = request_service.create_request(
-                db.session,
-                actor=me,
-                item=item,
-                requested_for=requested_for,
-                description=data.description,
-                values=data.values,
-                followers=followers,
-                extra_phone=phone,
-                uploads=pending,
-            )
-        except FormErrors as exc:
-            for error in exc.errors:
-                data.add_error(error.field or "form", str(error))
-        else:
-            db.session.commit()
-            flash(f"Solicitação {created.number} registrada.", "success")
-            return redirect(url_for("requests.show", number=created.number))
+        created = request_service.create_request(
+            db.session, **fields, extra_phone=phone, uploads=pending
+        )
+        db.session.commit()
+        flash(f"Solicitação {created.number} registrada.", "success")
+        return redirect(url_for("requests.show", number=created.number))
     db.session.commit()  # keep the files already accepted for the next try
     return _render_form(item, data, pending, refused, 400)
 

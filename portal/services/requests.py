@@ -98,29 +98,18 @@ def create_request(
 ) -> ServiceRequest:
     """Open a request: number, state Aberto, "CS... Criado" on the timeline, emails queued."""
     now = now or utcnow()
-    errors: list[ValidationError] = []
-    if not actor.is_staff and requested_for.organisation_id != actor.organisation_id:
-        errors.append(ValidationError("Escolha um usuário do seu ente.", "requested_for"))
-    if not requested_for.active:
-        errors.append(ValidationError("Este usuário está inativo.", "requested_for"))
-    description = (description or "").strip()
-    if not description:
-        errors.append(ValidationError("O campo “Descrição” é obrigatório.", "description"))
-    elif len(description) > DESCRIPTION_MAX:
-        errors.append(ValidationError("A descrição é longa demais.", "description"))
-    try:
-        cleaned = clean_field_values(item, values)
-    except FormErrors as exc:
-        errors.extend(exc.errors)
     follower_list = _unique_users(followers)
-    for follower in follower_list:
-        if not actor.is_staff and follower.organisation_id != actor.organisation_id:
-            errors.append(
-                ValidationError("Só é possível indicar usuários do seu ente.", "followers")
-            )
-            break
+    errors, cleaned = check_request_input(
+        actor=actor,
+        item=item,
+        requested_for=requested_for,
+        description=description,
+        values=values,
+        followers=follower_list,
+    )
     if errors:
         raise FormErrors(errors)
+    description = description.strip()
     request = ServiceRequest(
         number=next_request_number(session),
         item=item,
@@ -161,6 +150,38 @@ def create_request(
     notifications.request_created(session, request)
     log.info("request %s opened by user=%s", request.number, actor.id)
     return request
+
+
+def check_request_input(
+    *,
+    actor: User,
+    item: CatalogItem,
+    requested_for: User | None,
+    description: str,
+    values: dict[str, Any],
+    followers: Iterable[User],
+) -> tuple[list[ValidationError], dict[str, str]]:
+    """Every problem of a new request's input at once, and the cleaned item values."""
+    errors: list[ValidationError] = []
+    if requested_for is None or (
+        not actor.is_staff and requested_for.organisation_id != actor.organisation_id
+    ):
+        errors.append(ValidationError("Escolha um usuário do seu ente.", "requested_for"))
+    elif not requested_for.active:
+        errors.append(ValidationError("Este usuário está inativo.", "requested_for"))
+    text = (description or "").strip()
+    if not text:
+        errors.append(ValidationError("O campo “Descrição” é obrigatório.", "description"))
+    elif len(text) > DESCRIPTION_MAX:
+        errors.append(ValidationError("A descrição é longa demais.", "description"))
+    cleaned: dict[str, str] = {}
+    try:
+        cleaned = clean_field_values(item, values)
+    except FormErrors as exc:
+        errors.extend(exc.errors)
+    if not actor.is_staff and any(f.organisation_id != actor.organisation_id for f in followers):
+        errors.append(ValidationError("Só é possível indicar usuários do seu ente.", "followers"))
+    return errors, cleaned
 
 
 def _unique_users(users: Iterable[User]) -> list[User]:
