@@ -49,3 +49,7 @@ class ResetPasswordForm(_NewPasswordMixin, FlaskForm):
 
 class ChangePasswordForm(_NewPasswordMixin, FlaskForm):
     current_password = PasswordField("Senha atual", validators=[DataRequired(REQUIRED)])
+
+
+class ExtraPhoneForm(FlaskForm):
+    extra_phone = StringField("Telefone Adicional")

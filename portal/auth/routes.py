@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -13,7 +12,13 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from portal.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
+from portal.auth.forms import (
+    ChangePasswordForm,
+    ExtraPhoneForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+)
 from portal.extensions import db, limiter
 from portal.services import accounts
 from portal.services.accounts import PASSWORD_RULES
@@ -112,30 +117,60 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
     return render_template("auth/reset_password.html", form=form, rules=PASSWORD_RULES)
 
 
-@bp.route("/perfil", methods=["GET", "POST"])
-@login_required
-def profile() -> Response | str:
-    form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            accounts.change_password(
-                db.session, user, form.current_password.data, form.password.data
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            target = form.current_password if exc.field == "current_password" else form.password
-            target.errors = [*target.errors, str(exc)]
-        else:
-            db.session.commit()
-            # The token rotated: sign this browser in again under the new one.
-            _start_session(user)
-            flash("Senha alterada.", "success")
-            return redirect(url_for("auth.profile"))
+def _render_profile(
+    form: ChangePasswordForm, phone_form: ExtraPhoneForm, status: int = 200
+) -> tuple[str, int]:
     return render_template(
         "auth/profile.html",
         form=form,
+        phone_form=phone_form,
         rules=PASSWORD_RULES,
         user=current_user,
-        config=current_app.config,
-    )
+    ), status
+
+
+@bp.get("/perfil")
+@login_required
+def profile() -> tuple[str, int]:
+    phone_form = ExtraPhoneForm(extra_phone=current_user.extra_phone or "")
+    return _render_profile(ChangePasswordForm(formdata=None), phone_form)
+
+
+@bp.post("/perfil/telefone")
+@login_required
+def update_phone() -> Response | tuple[str, int]:
+    phone_form = ExtraPhoneForm()
+    if phone_form.validate_on_submit():
+        try:
+            accounts.update_extra_phone(
+                db.session, current_user._get_current_object(), phone_form.extra_phone.data
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            phone_form.extra_phone.errors = [str(exc)]
+            return _render_profile(ChangePasswordForm(formdata=None), phone_form, 400)
+        db.session.commit()
+        flash("Telefone Adicional atualizado.", "success")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.post("/perfil/senha")
+@login_required
+def change_password() -> Response | tuple[str, int]:
+    form = ChangePasswordForm()
+    phone_form = ExtraPhoneForm(formdata=None, extra_phone=current_user.extra_phone or "")
+    if not form.validate_on_submit():
+        return _render_profile(form, phone_form, 400)
+    user = current_user._get_current_object()
+    try:
+        accounts.change_password(db.session, user, form.current_password.data, form.password.data)
+    except ValidationError as exc:
+        db.session.rollback()
+        target = form.current_password if exc.field == "current_password" else form.password
+        target.errors = [*target.errors, str(exc)]
+        return _render_profile(form, phone_form, 400)
+    db.session.commit()
+    # The token rotated: sign this browser in again under the new one.
+    _start_session(user)
+    flash("Senha alterada.", "success")
+    return redirect(url_for("auth.profile"))

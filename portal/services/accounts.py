@@ -27,6 +27,7 @@ from portal.models import (
     SupportGroup,
     User,
 )
+from portal.phone import InvalidPhone, normalize_phone
 from portal.services.errors import ServiceError, ValidationError
 from portal.services.mail import queue_email
 from portal.timeutil import utcnow
@@ -114,6 +115,20 @@ def change_password(session: Session, user: User, current: str, new_password: st
     if not user.password_hash or not check_password_hash(user.password_hash, current):
         raise ValidationError("A senha atual não confere.", field="current_password")
     set_password(user, new_password)
+    session.flush()
+
+
+def update_extra_phone(session: Session, user: User, raw: str) -> None:
+    """Perfil: the one contact field people keep themselves (Telefone Adicional)."""
+    text = (raw or "").strip()
+    if text:
+        try:
+            text = normalize_phone(text)
+        except InvalidPhone as exc:
+            raise ValidationError(
+                "Telefone inválido. Informe o DDD e o número, ex.: (71) 3202-0000.", "extra_phone"
+            ) from exc
+    user.extra_phone = text or None
     session.flush()
 
 

@@ -323,7 +323,7 @@ def test_change_password_asks_for_the_current_one(auth: AuthActions, make_user) 
     user = make_user()
     auth.login(user)
     wrong = auth.post(
-        "/perfil",
+        "/perfil/senha",
         {
             "current_password": "nope-nope",
             "password": "outra frase longa",
@@ -332,7 +332,7 @@ def test_change_password_asks_for_the_current_one(auth: AuthActions, make_user) 
     )
     assert "A senha atual não confere." in wrong.get_data(as_text=True)
     ok = auth.post(
-        "/perfil",
+        "/perfil/senha",
         {
             "current_password": PASSWORD,
             "password": "outra frase longa",
@@ -343,3 +343,16 @@ def test_change_password_asks_for_the_current_one(auth: AuthActions, make_user) 
     assert auth.client.get("/perfil").status_code == 200  # this browser stays signed in
     auth.logout()
     assert auth.login(user, "outra frase longa").status_code == 302
+
+
+def test_profile_shows_contact_data_and_keeps_the_extra_phone(auth: AuthActions, make_user) -> None:
+    user = make_user(name="Felipe Rodrigues", phone="(71) 3202-0000")
+    auth.login(user)
+    html = auth.client.get("/perfil").get_data(as_text=True)
+    for text in ("Felipe Rodrigues", user.email, "(71) 3202-0000", "Telefone Adicional"):
+        assert text in html
+    bad = auth.post("/perfil/telefone", {"extra_phone": "12"}, page="/perfil")
+    assert bad.status_code == 400 and "Telefone inválido" in bad.get_data(as_text=True)
+    assert 'value="12"' in bad.get_data(as_text=True)
+    auth.post("/perfil/telefone", {"extra_phone": "71999998888"}, page="/perfil")
+    assert 'value="(71) 99999-8888"' in auth.client.get("/perfil").get_data(as_text=True)
