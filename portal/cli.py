@@ -126,6 +126,19 @@ def user_set_password(cpf: str, password: str) -> None:
     click.echo("Senha alterada.")
 
 
+@portal_cli.command("run-jobs")
+@click.option("--once", is_flag=True, help="Run each job once and exit (cron, tests).")
+@with_appcontext
+def run_jobs_command(once: bool) -> None:
+    """Run the scheduled jobs once; the long-running scheduler is `python scheduler.py`."""
+    from portal import jobs
+
+    if not once:
+        raise click.UsageError("Use --once, or run the scheduler process: python scheduler.py")
+    for name, result in jobs.run_all_once(db.session).items():
+        click.echo(f"{name}: {result}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(portal_cli)
 

@@ -69,6 +69,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_SENDER", "Portal de Atendimento <nao-responda@portal.local>", "From: header"),
     Setting("MAIL_DIR", "instance/mail", "where .eml files go when no SMTP host is set"),
     Setting("AUTO_CLOSE_DAYS", "7", "days a resolved request waits for the requester"),
+    Setting("REMIND_DAYS_BEFORE", "2", "days before auto-closing when the reminder is sent"),
+    Setting("AUTO_CLOSE_INTERVAL_MINUTES", "15", "how often the scheduler runs auto-close"),
+    Setting("MAIL_INTERVAL_SECONDS", "30", "how often the scheduler sends the outbox"),
+    Setting(
+        "HEARTBEAT_MAX_AGE_SECONDS", "300", "/healthz fails when the scheduler is quiet longer"
+    ),
     Setting("TIMEZONE", "America/Sao_Paulo", "time zone of dates shown to people"),
     Setting("RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage (`redis://...` accepted)"),
     Setting("LOGIN_MAX_FAILURES", "5", "failed logins per CPF or address before throttling"),
@@ -138,6 +144,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_SENDER": _env("MAIL_SENDER", "Portal de Atendimento <nao-responda@portal.local>"),
         "MAIL_DIR": _resolve_dir(_env("MAIL_DIR", "instance/mail") or "instance/mail"),
         "AUTO_CLOSE_DAYS": _env_int("AUTO_CLOSE_DAYS", 7),
+        "REMIND_DAYS_BEFORE": _env_int("REMIND_DAYS_BEFORE", 2),
+        "AUTO_CLOSE_INTERVAL_MINUTES": _env_int("AUTO_CLOSE_INTERVAL_MINUTES", 15),
+        "MAIL_INTERVAL_SECONDS": _env_int("MAIL_INTERVAL_SECONDS", 30),
+        "HEARTBEAT_MAX_AGE_SECONDS": _env_int("HEARTBEAT_MAX_AGE_SECONDS", 300),
         "TIMEZONE": _env("TIMEZONE", "America/Sao_Paulo"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

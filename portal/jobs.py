@@ -1,28 +1,43 @@
 """Scheduled jobs as plain functions: the scheduler, the CLI and tests call the same code.
 
-Each job is safe to run twice or from two processes at once: rows are claimed with a
-compare-and-set (and SKIP LOCKED on PostgreSQL), and one bad row never stops a batch.
+Each job is safe to run twice or from two processes at once: rows are claimed inside a write
+transaction (SKIP LOCKED on PostgreSQL, SQLite's single writer there), every change is a
+compare-and-set through the state machine's version check, emails carry a dedupe key, and one
+bad row never stops a batch.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.database import write_intent
 from portal.lifecycle import Action, State, TransitionError
-from portal.models import ServiceRequest
-from portal.services import mail, requests
+from portal.models import Heartbeat, PendingUpload, ServiceRequest
+from portal.services import mail, notifications, requests
 from portal.services.errors import StaleObject
+from portal.services.uploads import storage_path
 from portal.timeutil import utcnow
 
 log = logging.getLogger("portal.jobs")
+T = TypeVar("T", bound=tuple)
 
 BATCH_SIZE = 200
+PENDING_UPLOAD_TTL = timedelta(days=1)
+
+
+def _claim_query(session: Session, query: Select[T]) -> Select[T]:
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
 
 
 def deliver_mail(session: Session, *, now: datetime | None = None) -> int:
@@ -36,9 +51,11 @@ def deliver_mail(session: Session, *, now: datetime | None = None) -> int:
 
 
 def auto_close(session: Session, *, now: datetime | None = None) -> int:
-    """Close requests whose solution waited longer than PORTAL_AUTO_CLOSE_DAYS for an answer."""
+    """Close requests whose solution waited PORTAL_AUTO_CLOSE_DAYS without an answer."""
     now = now or utcnow()
-    deadline = now - timedelta(days=current_app.config["AUTO_CLOSE_DAYS"])
+    days = current_app.config["AUTO_CLOSE_DAYS"]
+    deadline = now - timedelta(days=days)
+    reason = f"Fechado automaticamente após {days} dias sem resposta"
     closed = 0
     last_id = 0
     while True:
@@ -54,9 +71,7 @@ def auto_close(session: Session, *, now: datetime | None = None) -> int:
                 .order_by(ServiceRequest.id)
                 .limit(BATCH_SIZE)
             )
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            batch = list(session.scalars(query))
+            batch = list(session.scalars(_claim_query(session, query)))
             if not batch:
                 session.rollback()
                 return closed
@@ -64,10 +79,115 @@ def auto_close(session: Session, *, now: datetime | None = None) -> int:
                 last_id = request.id
                 try:
                     with session.begin_nested():
-                        requests.fire(session, request, Action.AUTO_CLOSE, actor=None, now=now)
+                        requests.fire(
+                            session, request, Action.AUTO_CLOSE, actor=None, reason=reason, now=now
+                        )
                     closed += 1
                 except (TransitionError, StaleObject) as exc:
                     log.info("auto_close skipped %s: %s", request.number, exc)
                 except Exception:
-                    log.exception("auto_close failed for %s", request.number)
+                    log.exception("auto_close failed for %s; the batch goes on", request.number)
             session.commit()
+
+
+def remind(session: Session, *, now: datetime | None = None) -> int:
+    """One reminder per resolution, PORTAL_REMIND_DAYS_BEFORE days before it closes by itself."""
+    now = now or utcnow()
+    config = current_app.config
+    before = config["REMIND_DAYS_BEFORE"]
+    if before <= 0 or before >= config["AUTO_CLOSE_DAYS"]:
+        return 0
+    threshold = now - timedelta(days=config["AUTO_CLOSE_DAYS"] - before)
+    sent = 0
+    last_id = 0
+    while True:
+        with write_intent():
+            session.rollback()
+            query = (
+                select(ServiceRequest)
+                .where(
+                    ServiceRequest.state == State.AWAITING_USER.value,
+                    ServiceRequest.resolved_at <= threshold,
+                    ServiceRequest.reminded_at.is_(None),
+                    ServiceRequest.id > last_id,
+                )
+                .order_by(ServiceRequest.id)
+                .limit(BATCH_SIZE)
+            )
+            batch = list(session.scalars(_claim_query(session, query)))
+            if not batch:
+                session.rollback()
+                return sent
+            for request in batch:
+                last_id = request.id
+                try:
+                    with session.begin_nested():
+                        # Compare-and-set: a second runner finds reminded_at already set.
+                        marked = session.execute(
+                            update(ServiceRequest)
+                            .where(
+                                ServiceRequest.id == request.id,
+                                ServiceRequest.reminded_at.is_(None),
+                            )
+                            .values(reminded_at=now)
+                            .execution_options(synchronize_session=False)
+                        )
+                        if marked.rowcount == 1:
+                            notifications.reminder(session, request, days_left=before)
+                            sent += 1
+                except Exception:
+                    log.exception("remind failed for %s; the batch goes on", request.number)
+            session.commit()
+
+
+def purge_pending_uploads(session: Session, *, now: datetime | None = None) -> int:
+    """Forget files staged by forms that were never sent (after a day)."""
+    cutoff = (now or utcnow()) - PENDING_UPLOAD_TTL
+    with write_intent():
+        session.rollback()
+        stale = list(
+            session.scalars(select(PendingUpload).where(PendingUpload.created_at < cutoff))
+        )
+        if not stale:
+            session.rollback()
+            return 0
+        session.execute(delete(PendingUpload).where(PendingUpload.id.in_([p.id for p in stale])))
+        session.commit()
+    for item in stale:
+        storage_path(item.stored_name).unlink(missing_ok=True)
+    return len(stale)
+
+
+def heartbeat(session: Session, *, now: datetime | None = None, name: str = "scheduler") -> None:
+    """Record that the scheduler is alive (upsert, one row per scheduler name)."""
+    now = now or utcnow()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    with write_intent():
+        session.rollback()
+        statement = insert(Heartbeat).values(name=name, beat_at=now, detail="")
+        session.execute(
+            statement.on_conflict_do_update(index_elements=["name"], set_={"beat_at": now})
+        )
+        session.commit()
+
+
+JOBS: dict[str, Callable[..., object]] = {
+    "heartbeat": heartbeat,
+    "auto_close": auto_close,
+    "remind": remind,
+    "deliver_mail": deliver_mail,
+    "purge_pending_uploads": purge_pending_uploads,
+}
+
+
+def run_all_once(session: Session, *, now: datetime | None = None) -> dict[str, object]:
+    """Each job once, in an order that lets this run's emails go out at its end."""
+    results: dict[str, object] = {}
+    for name, job in JOBS.items():
+        try:
+            results[name] = job(session, now=now)
+        except Exception as exc:
+            session.rollback()
+            log.exception("job %s failed; the next one goes on", name)
+            results[name] = f"erro: {type(exc).__name__}"
+    return results

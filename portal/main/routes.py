@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from portal import health
+from portal.extensions import csrf, db, limiter
 
 bp = Blueprint("main", __name__)
 
@@ -10,3 +14,15 @@ bp = Blueprint("main", __name__)
 @login_required
 def home() -> str:
     return render_template("main/home.html", user=current_user)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+@csrf.exempt
+def healthz() -> tuple[Response, int]:
+    """For load balancers and monitoring: 200 when the database answers and the scheduler is
+    alive, 503 otherwise; the body says which part is wrong."""
+    report = health.check(
+        db.session, max_heartbeat_age=current_app.config["HEARTBEAT_MAX_AGE_SECONDS"]
+    )
+    return jsonify(report.as_dict()), 200 if report.ok else 503

@@ -14,6 +14,7 @@ from portal.models.request import (
     TimelineEntry,
     format_number,
 )
+from portal.models.system import Heartbeat
 from portal.models.user import (
     LoginAttempt,
     PasswordResetToken,
@@ -32,6 +33,7 @@ __all__ = [
     "EntryKind",
     "FieldType",
     "Follower",
+    "Heartbeat",
     "ItemField",
     "LoginAttempt",
     "MailStatus",

@@ -112,3 +112,27 @@ def transition(
             request_id=request.id,
             dedupe_key=f"autoclosed:{request.id}",
         )
+
+
+def reminder(session: Session, request: ServiceRequest, *, days_left: int) -> None:
+    """ "Sua solicitação CS... será fechada em 2 dias", once per resolution."""
+    closes_at = None
+    resolved = request.resolved_at.isoformat() if request.resolved_at else ""
+    if request.resolved_at:
+        closes_at = request.resolved_at + timedelta(days=current_app.config["AUTO_CLOSE_DAYS"])
+    queue_email(
+        session,
+        to=_emails(requester_side(request)),
+        subject=_subject(
+            request, f"Sua solicitação {request.number} será fechada em {days_left} dias"
+        ),
+        template="request_reminder",
+        context={
+            "request": request,
+            "link": request_url(request),
+            "days_left": days_left,
+            "closes_at": closes_at,
+        },
+        request_id=request.id,
+        dedupe_key=f"remind:{request.id}:{resolved}",
+    )

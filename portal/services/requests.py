@@ -247,7 +247,7 @@ def transition_text(outcome: Outcome) -> str:
     """What the timeline says about a transition (the reason under its label)."""
     label = lifecycle.reason_label(outcome.action)
     if outcome.action is Action.AUTO_CLOSE:
-        return "Fechado automaticamente após o prazo sem resposta."
+        return outcome.reason or "Fechado automaticamente após o prazo sem resposta."
     if outcome.reason and label:
         return f"{label}:\n{outcome.reason}"
     return outcome.action.label
