@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from portal import health
+from portal import health, queries
 from portal.extensions import csrf, db, limiter
 
 bp = Blueprint("main", __name__)
@@ -13,7 +13,20 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def home() -> str:
-    return render_template("main/home.html", user=current_user)
+    me = current_user._get_current_object()
+    return render_template(
+        "main/home.html",
+        user=me,
+        announcement=queries.current_announcement(db.session),
+        counts=queries.counts_by_service_and_state(db.session, me),
+        popular=queries.popular_items(db.session, me),
+    )
+
+
+@bp.get("/base-de-conhecimento")
+@login_required
+def knowledge() -> str:
+    return render_template("main/knowledge.html")
 
 
 @bp.get("/healthz")
