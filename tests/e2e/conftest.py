@@ -24,7 +24,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001, ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not CHROMIUM.exists():
         terminalreporter.write_sep("!", MISSING, red=True, bold=True)
 
@@ -65,7 +65,7 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser, live_server: str) -> Iterator[object]:  # noqa: ANN001
+def page(browser, live_server: str) -> Iterator[object]:
     context = browser.new_context(
         locale="pt-BR",
         timezone_id="America/Sao_Paulo",
@@ -104,7 +104,7 @@ def page(browser, live_server: str) -> Iterator[object]:  # noqa: ANN001
     context.close()
 
 
-def screenshot(page, name: str) -> Path:  # noqa: ANN001
+def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
