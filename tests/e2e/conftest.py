@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import Browser, Page
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,7 +31,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(MISSING)
     from playwright.sync_api import sync_playwright
@@ -65,7 +66,7 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser, live_server: str) -> Iterator[object]:
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
     context = browser.new_context(
         locale="pt-BR",
         timezone_id="America/Sao_Paulo",
@@ -74,7 +75,7 @@ def page(browser, live_server: str) -> Iterator[object]:
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.problems = []  # console errors and requests leaving the machine
+    page.problems = []  # type: ignore[attr-defined]  # console errors, failed assets, requests leaving
     # Pages answer 4xx on purpose (a refused form); what must never fail is a script, a style,
     # a font or an image, and nothing may be blocked by the Content-Security-Policy.
     page.on(
@@ -104,7 +105,7 @@ def page(browser, live_server: str) -> Iterator[object]:
     context.close()
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
