@@ -108,7 +108,6 @@ def register_request_hooks(app: Flask) -> None:
     @app.teardown_request
     def _clear_write_intent(_exc: BaseException | None) -> None:
         set_write_intent(False)
-        g.pop("write", None)
 
 
 def _session_time(key: str) -> datetime | None:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import ColumnElement, Select, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -50,44 +50,60 @@ def deliver_mail(session: Session, *, now: datetime | None = None) -> int:
             return total
 
 
-def auto_close(session: Session, *, now: datetime | None = None) -> int:
-    """Close requests whose solution waited PORTAL_AUTO_CLOSE_DAYS without an answer."""
-    now = now or utcnow()
-    days = current_app.config["AUTO_CLOSE_DAYS"]
-    deadline = now - timedelta(days=days)
-    reason = f"Fechado automaticamente após {days} dias sem resposta"
-    closed = 0
+def _for_each_due(
+    session: Session,
+    job: str,
+    conditions: list[ColumnElement[bool]],
+    handle: Callable[[ServiceRequest], bool],
+) -> int:
+    """Walk the requests matching `conditions` in batches, one transaction per batch.
+
+    Rows are claimed inside a write transaction (SKIP LOCKED on PostgreSQL); each row is
+    handled in a savepoint so one failure is logged and the batch goes on. Returns how many
+    rows `handle` reported as done.
+    """
+    done = 0
     last_id = 0
     while True:
         with write_intent():
             session.rollback()
             query = (
                 select(ServiceRequest)
-                .where(
-                    ServiceRequest.state == State.AWAITING_USER.value,
-                    ServiceRequest.resolved_at <= deadline,
-                    ServiceRequest.id > last_id,
-                )
+                .where(*conditions, ServiceRequest.id > last_id)
                 .order_by(ServiceRequest.id)
                 .limit(BATCH_SIZE)
             )
             batch = list(session.scalars(_claim_query(session, query)))
             if not batch:
                 session.rollback()
-                return closed
+                return done
             for request in batch:
                 last_id = request.id
                 try:
                     with session.begin_nested():
-                        requests.fire(
-                            session, request, Action.AUTO_CLOSE, actor=None, reason=reason, now=now
-                        )
-                    closed += 1
+                        done += handle(request)
                 except (TransitionError, StaleObject) as exc:
-                    log.info("auto_close skipped %s: %s", request.number, exc)
+                    log.info("%s skipped %s: %s", job, request.number, exc)
                 except Exception:
-                    log.exception("auto_close failed for %s; the batch goes on", request.number)
+                    log.exception("%s failed for %s; the batch goes on", job, request.number)
             session.commit()
+
+
+def auto_close(session: Session, *, now: datetime | None = None) -> int:
+    """Close requests whose solution waited PORTAL_AUTO_CLOSE_DAYS without an answer."""
+    now = now or utcnow()
+    days = current_app.config["AUTO_CLOSE_DAYS"]
+    reason = f"Fechado automaticamente após {days} dias sem resposta"
+
+    def close(request: ServiceRequest) -> bool:
+        requests.fire(session, request, Action.AUTO_CLOSE, actor=None, reason=reason, now=now)
+        return True
+
+    due = [
+        ServiceRequest.state == State.AWAITING_USER.value,
+        ServiceRequest.resolved_at <= now - timedelta(days=days),
+    ]
+    return _for_each_due(session, "auto_close", due, close)
 
 
 def remind(session: Session, *, now: datetime | None = None) -> int:
@@ -97,47 +113,26 @@ def remind(session: Session, *, now: datetime | None = None) -> int:
     before = config["REMIND_DAYS_BEFORE"]
     if before <= 0 or before >= config["AUTO_CLOSE_DAYS"]:
         return 0
-    threshold = now - timedelta(days=config["AUTO_CLOSE_DAYS"] - before)
-    sent = 0
-    last_id = 0
-    while True:
-        with write_intent():
-            session.rollback()
-            query = (
-                select(ServiceRequest)
-                .where(
-                    ServiceRequest.state == State.AWAITING_USER.value,
-                    ServiceRequest.resolved_at <= threshold,
-                    ServiceRequest.reminded_at.is_(None),
-                    ServiceRequest.id > last_id,
-                )
-                .order_by(ServiceRequest.id)
-                .limit(BATCH_SIZE)
-            )
-            batch = list(session.scalars(_claim_query(session, query)))
-            if not batch:
-                session.rollback()
-                return sent
-            for request in batch:
-                last_id = request.id
-                try:
-                    with session.begin_nested():
-                        # Compare-and-set: a second runner finds reminded_at already set.
-                        marked = session.execute(
-                            update(ServiceRequest)
-                            .where(
-                                ServiceRequest.id == request.id,
-                                ServiceRequest.reminded_at.is_(None),
-                            )
-                            .values(reminded_at=now)
-                            .execution_options(synchronize_session=False)
-                        )
-                        if marked.rowcount == 1:
-                            notifications.reminder(session, request, days_left=before)
-                            sent += 1
-                except Exception:
-                    log.exception("remind failed for %s; the batch goes on", request.number)
-            session.commit()
+
+    def send(request: ServiceRequest) -> bool:
+        # Compare-and-set: a second runner finds reminded_at already set.
+        marked = session.execute(
+            update(ServiceRequest)
+            .where(ServiceRequest.id == request.id, ServiceRequest.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:
+            return False
+        notifications.reminder(session, request, days_left=before)
+        return True
+
+    due = [
+        ServiceRequest.state == State.AWAITING_USER.value,
+        ServiceRequest.resolved_at <= now - timedelta(days=config["AUTO_CLOSE_DAYS"] - before),
+        ServiceRequest.reminded_at.is_(None),
+    ]
+    return _for_each_due(session, "remind", due, send)
 
 
 def purge_pending_uploads(session: Session, *, now: datetime | None = None) -> int:

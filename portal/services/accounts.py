@@ -13,7 +13,7 @@ from importlib import resources
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.cpf import InvalidCPF, mask_cpf, normalize_cpf
@@ -243,7 +243,9 @@ def load_user_by_session_token(token: str) -> User | None:
 # ---------------------------------------------------------------- sign-in
 
 
-def _failures_since(session: Session, column, value: str, since: datetime) -> int:
+def _failures_since(
+    session: Session, column: InstrumentedAttribute[str], value: str, since: datetime
+) -> int:
     return (
         session.scalar(
             select(func.count())
