@@ -16,8 +16,10 @@ from portal.services.errors import ServiceError
 portal_cli = AppGroup("portal", help="Administração do Portal de Atendimento.")
 org_cli = AppGroup("org", help="Entes (organizações clientes).")
 user_cli = AppGroup("user", help="Usuários.")
+mail_cli = AppGroup("mail", help="E-mails que não puderam ser entregues.")
 portal_cli.add_command(org_cli)
 portal_cli.add_command(user_cli)
+portal_cli.add_command(mail_cli)
 
 
 def _fail(exc: Exception) -> None:
@@ -124,6 +126,35 @@ def user_set_password(cpf: str, password: str) -> None:
     except ServiceError as exc:
         _fail(exc)
     click.echo("Senha alterada.")
+
+
+@mail_cli.command("failed")
+@with_appcontext
+def mail_failed() -> None:
+    """List the messages given up after the last attempt (newest first)."""
+    from portal.services.mail import failed_messages
+
+    rows = failed_messages(db.session)
+    if not rows:
+        click.echo("Nenhum e-mail com falha.")
+        return
+    for row in rows:
+        click.echo(
+            f"#{row.id}  {row.created_at:%d/%m/%Y %H:%M}  {row.recipient}  {row.subject}  "
+            f"({row.attempts} tentativas: {row.last_error})"
+        )
+
+
+@mail_cli.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@with_appcontext
+def mail_retry(ids: tuple[int, ...]) -> None:
+    """Queue failed messages again (all of them, or the ids given) after fixing SMTP."""
+    from portal.services.mail import retry_failed
+
+    count = retry_failed(db.session, list(ids) if ids else None)
+    db.session.commit()
+    click.echo(f"{count} e-mail(s) de volta à fila.")
 
 
 @portal_cli.command("run-jobs")

@@ -73,9 +73,42 @@
     refresh();
   }
 
+  function fold(text) {
+    return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  // Search as you type over a list of people: a filter box above the plain <select>.
+  function wireSearchableSelect(select) {
+    var box = document.createElement("input");
+    box.type = "search";
+    box.id = select.id + "-filter";
+    box.className = "select-filter";
+    box.placeholder = "Digite um nome para filtrar";
+    box.setAttribute("aria-controls", select.id);
+    var label = document.createElement("label");
+    label.htmlFor = box.id;
+    label.className = "sr-only";
+    label.textContent = "Filtrar " + (select.labels && select.labels[0] ? select.labels[0].textContent.trim() : "lista");
+    select.parentNode.insertBefore(label, select);
+    select.parentNode.insertBefore(box, select);
+    box.addEventListener("input", function () {
+      var wanted = fold(box.value.trim());
+      var firstVisible = null;
+      Array.prototype.forEach.call(select.options, function (option) {
+        var show = option.selected || fold(option.textContent).indexOf(wanted) !== -1;
+        option.hidden = !show;
+        if (show && !firstVisible && !option.selected) firstVisible = option;
+      });
+      if (!select.multiple && wanted && select.selectedOptions.length && select.selectedOptions[0].hidden) {
+        if (firstVisible) firstVisible.selected = true;
+      }
+    });
+  }
+
   document.addEventListener("click", closeMenusOutside);
   document.addEventListener("keydown", closeMenusOnEscape);
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[data-searchable]").forEach(wireSearchableSelect);
     var form = document.getElementById("request-form");
     if (form) {
       wirePersonPicker(form);

@@ -60,7 +60,11 @@ def test_the_tutorial_from_login_to_logout(page: Page, make_user, catalog) -> No
     expect(missing).to_have_text(["Motivo", "Funcionalidade", "Descrição"])
     page.get_by_label("Motivo").select_option("Problema de acesso")
     expect(missing).to_have_text(["Funcionalidade", "Descrição"])  # live, with JavaScript
-    page.get_by_label("Quem pode acompanhar esta solicitação?").select_option(str(ellem.id))
+    page.locator("#followers-filter").fill("saraiva")  # search as you type
+    expect(page.locator("#followers option:not([hidden])")).to_have_text(["Ellem Saraiva Reis"])
+    page.get_by_label("Quem pode acompanhar esta solicitação?", exact=True).select_option(
+        str(ellem.id)
+    )
     page.get_by_label("Telefone Adicional").fill("(71) 99999-8888")
     page.get_by_label("Funcionalidade").select_option("Acesso")
     page.get_by_label("Descrição").fill("Usuária Maria da Silva, CPF 123.456.789-09, sem acesso.")

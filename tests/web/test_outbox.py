@@ -171,3 +171,21 @@ def test_two_runners_at_once_send_each_message_once(app: Flask, smtp_server) -> 
     assert not errors
     recipients = [m["To"] for m in smtp_server.messages]
     assert len(recipients) == 30 == len(set(recipients))
+
+
+def test_failed_messages_are_listed_and_retried_from_the_command_line(
+    app: Flask, smtp_server
+) -> None:
+    app.config["SMTP_PORT"] = _closed_port()
+    app.config["MAIL_MAX_ATTEMPTS"] = 1
+    _queue(to="perdido@exemplo.gov.br")
+    deliver_pending(db.session)
+    runner = app.test_cli_runner()
+    listing = runner.invoke(args=["portal", "mail", "failed"])
+    assert listing.exit_code == 0
+    assert "perdido@exemplo.gov.br" in listing.output and "[CS0000001] Teste" in listing.output
+    app.config["SMTP_PORT"] = smtp_server.port
+    retry = runner.invoke(args=["portal", "mail", "retry"])
+    assert "1 e-mail(s) de volta à fila." in retry.output
+    assert deliver_pending(db.session).sent == 1
+    assert "Nenhum e-mail com falha." in runner.invoke(args=["portal", "mail", "failed"]).output

@@ -547,3 +547,48 @@ def test_badge_counts_only_my_open_requests(auth: AuthActions, make_user, make_r
     auth.login(me)
     html = _html(auth.client.get("/solicitacoes"))
     assert re.search(r'data-badge="open-requests"[^>]*>\s*2\s*<', html)
+
+
+def test_home_shows_announcement_my_counts_and_popular_items(
+    auth: AuthActions, make_user, make_org, make_request
+) -> None:
+    from portal.models import Announcement
+
+    db.session.add(Announcement(title="Manutenção programada", body="Sábado, das 8h às 12h."))
+    me, colleague = make_user(), make_user(name="Colega")
+    outsider = make_user(name="De Fora", organisation=make_org(name="Outra"))
+    make_request(me)
+    make_request(me)
+    cancelled = make_request(
+        me,
+        item="portal-rede-atendimento",
+        values={"motivo": "Dúvida", "funcionalidade": "Consulta Pessoa"},
+    )
+    request_service.fire(db.session, cancelled, Action.REQUESTER_CANCEL, actor=me, reason="x")
+    for _ in range(3):
+        make_request(colleague, item="pronto-cliente", values={"motivo": "Dúvida"})
+    for _ in range(5):
+        make_request(
+            outsider,
+            item="portal-rede-atendimento",
+            values={"motivo": "Dúvida", "funcionalidade": "Consulta Pessoa"},
+        )
+    db.session.commit()
+    auth.login(me)
+    html = _html(auth.client.get("/"))
+    for text in (
+        "Base de Conhecimento",
+        "Navegue e pesquise artigos, avalie ou envie feedback.",
+        "Catálogo",
+        "Entre em contato com o suporte abrindo uma solicitação.",
+        "Manutenção programada",
+        "Sábado, das 8h às 12h.",
+        "Itens Populares",
+        "Exibir Detalhes",
+    ):
+        assert text in html
+    counts = re.findall(r'count-number">(\d+)</span> <span class="count-label">([^<]+)<', html)
+    assert ("2", "GERID - Aberto") in counts
+    assert ("1", "Portal Rede Atendimento - Cancelado") in counts
+    popular = re.findall(r"<h3>([^<]+)</h3>", html.split("Itens Populares", 1)[1])
+    assert popular[:2] == ["Pronto Cliente", "GERID"]  # my organisation's usage, not others'
