@@ -356,3 +356,30 @@ def test_profile_shows_contact_data_and_keeps_the_extra_phone(auth: AuthActions,
     assert 'value="12"' in bad.get_data(as_text=True)
     auth.post("/perfil/telefone", {"extra_phone": "71999998888"}, page="/perfil")
     assert 'value="(71) 99999-8888"' in auth.client.get("/perfil").get_data(as_text=True)
+
+
+def test_login_rate_limit_works_with_redis_storage(app_config, make_user, app: Flask) -> None:
+    """PORTAL_RATELIMIT_STORAGE_URL accepts Redis: the coarse per-address limit is shared there."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        import pytest
+
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    import redis
+
+    redis.Redis(host="127.0.0.1", port=6379).flushdb()
+    config = {
+        **app_config,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+    }
+    worker_a = AuthActions(make_app(config).test_client())
+    worker_b = AuthActions(make_app(config).test_client())
+    statuses = [
+        (worker_a if i % 2 else worker_b).post("/login", {"cpf": "x"}).status_code
+        for i in range(31)
+    ]
+    assert statuses[:30].count(429) == 0 and statuses[30] == 429

@@ -424,7 +424,11 @@ def test_user_text_is_never_rendered_as_html(auth: AuthActions, make_user, make_
     request_service.add_message(db.session, request, me, f"Mensagem {XSS}")
     db.session.commit()
     auth.login(me)
-    html = _html(auth.client.get(f"/solicitacoes/{request.number}"))
+    path = f"/solicitacoes/{request.number}"
+    files = {"attachments": [(io.BytesIO(png_bytes()), f"{XSS}.png")]}
+    auth.post(f"{path}/mensagem", files, page=path, content_type="multipart/form-data")
+    html = _html(auth.client.get(path))
+    assert html.count("&lt;svg onload=alert(1)&gt;") >= 5  # name, description, message, file x2
     assert "<svg onload" not in html
     assert "&lt;svg onload=alert(1)&gt;" in html
 
