@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from portal.config import ROOT_DIR, load_config
 from portal.database import configure_engine, set_write_intent
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
-from portal.timeutil import as_utc, format_datetime, format_relative, utcnow
+from portal.timeutil import as_utc, format_age, format_datetime, format_relative, utcnow
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -143,7 +143,11 @@ def register_template_helpers(app: Flask) -> None:
                 g.open_requests_badge = open_count(db.session, current_user)
             return g.open_requests_badge
 
-        return {"open_requests_badge": open_requests_badge}
+        return {"open_requests_badge": open_requests_badge, "now_utc": utcnow()}
+
+    @app.template_filter("age")
+    def _age(value: datetime | None) -> str:
+        return format_age(value)
 
     @app.template_filter("filesize")
     def _filesize(size: int | None) -> str:
@@ -157,6 +161,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.agent import bp as agent_bp
     from portal.auth import bp as auth_bp
     from portal.catalog import bp as catalog_bp
     from portal.main import bp as main_bp
@@ -166,6 +171,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(requests_bp)
+    app.register_blueprint(agent_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -19,7 +19,10 @@ from portal.models import (
     Attachment,
     CatalogItem,
     Follower,
+    Organisation,
+    Role,
     ServiceRequest,
+    SupportGroup,
     TimelineEntry,
     User,
 )
@@ -219,3 +222,139 @@ def colleagues(session: Session, user: User, *, query: str = "", limit: int = 50
     if query.strip():
         statement = statement.where(User.full_name.icontains(query.strip(), autoescape=True))
     return list(session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """Fila de Atendimento filters, as typed in the query string."""
+
+    state: str = ""  # "" = every active state, "todos" = all
+    group_id: int | None = None
+    assigned: str = "qualquer"  # "eu", "ninguem", "qualquer"
+    item_id: int | None = None
+    organisation: str = ""
+    text: str = ""
+    oldest_first: bool = False
+
+
+def queue_scope(agent: User) -> ColumnElement[bool]:
+    """Admins see every group's queue; agents the queues of their groups (and what is theirs)."""
+    if agent.is_admin:
+        return true()
+    group_ids = [g.id for g in agent.groups]
+    return or_(SR.group_id.in_(group_ids), SR.assignee_id == agent.id)
+
+
+def _queue_conditions(agent: User, filters: QueueFilters) -> list[ColumnElement[bool]]:
+    conditions = [queue_scope(agent)]
+    if filters.state == "todos":
+        pass
+    elif filters.state in {s.value for s in State}:
+        conditions.append(SR.state == filters.state)
+    else:
+        conditions.append(SR.state.in_([s.value for s in ACTIVE_STATES]))
+    if filters.group_id:
+        conditions.append(SR.group_id == filters.group_id)
+    if filters.assigned == "eu":
+        conditions.append(SR.assignee_id == agent.id)
+    elif filters.assigned == "ninguem":
+        conditions.append(SR.assignee_id.is_(None))
+    if filters.item_id:
+        conditions.append(SR.item_id == filters.item_id)
+    if filters.organisation.strip():
+        conditions.append(
+            SR.organisation_id.in_(
+                select(Organisation.id).where(
+                    Organisation.name.icontains(filters.organisation.strip(), autoescape=True)
+                )
+            )
+        )
+    if filters.text.strip():
+        text = filters.text.strip()
+        conditions.append(
+            or_(
+                SR.number.contains(text.upper(), autoescape=True),
+                SR.description.icontains(text, autoescape=True),
+            )
+        )
+    return conditions
+
+
+def agent_queue(
+    session: Session,
+    agent: User,
+    filters: QueueFilters,
+    *,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> Page:
+    where = and_(*_queue_conditions(agent, filters))
+    total = session.scalar(select(func.count()).select_from(SR).where(where)) or 0
+    page = max(1, min(page, max(1, math.ceil(total / per_page))))
+    order = SR.opened_at.asc() if filters.oldest_first else SR.opened_at.desc()
+    rows = session.scalars(
+        select(SR)
+        .where(where)
+        .options(
+            joinedload(SR.item),
+            joinedload(SR.organisation),
+            joinedload(SR.assignee),
+            joinedload(SR.group),
+        )
+        .order_by(order, SR.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(rows=list(rows), total=total, page=page, per_page=per_page)
+
+
+def queue_counters(session: Session, agent: User) -> dict[str, int]:
+    """Requests per state in the agent's queues (one grouped query)."""
+    rows = session.execute(
+        select(SR.state, func.count()).where(queue_scope(agent)).group_by(SR.state)
+    )
+    counts = {s.value: 0 for s in State}
+    counts.update({state: count for state, count in rows})
+    return counts
+
+
+def time_spent_total(session: Session, request: ServiceRequest) -> int:
+    return (
+        session.scalar(
+            select(func.coalesce(func.sum(TimelineEntry.time_spent_minutes), 0)).where(
+                TimelineEntry.request_id == request.id
+            )
+        )
+        or 0
+    )
+
+
+def staff_members(session: Session) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.active, User.role.in_([Role.AGENT, Role.ADMIN]))
+            .order_by(User.full_name)
+            .options(selectinload(User.groups))
+        )
+    )
+
+
+def find_people(session: Session, text: str, limit: int = 20) -> list[User]:
+    """Staff may name followers from any organisation: search by name or CPF digits."""
+    text = text.strip()
+    if len(text) < 2:
+        return []
+    digits = "".join(ch for ch in text if ch.isdigit())
+    condition = User.full_name.icontains(text, autoescape=True)
+    if len(digits) >= 3:
+        condition = or_(condition, User.cpf.contains(digits, autoescape=True))
+    return list(
+        session.scalars(
+            select(User).where(User.active, condition).order_by(User.full_name).limit(limit)
+        )
+    )
+
+
+def support_groups(session: Session) -> list[SupportGroup]:
+    return list(session.scalars(select(SupportGroup).order_by(SupportGroup.name)))

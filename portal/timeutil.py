@@ -44,3 +44,17 @@ def format_relative(value: datetime | None, now: datetime | None = None) -> str:
     if months < 12:
         return f"{months} mês(es) atrás"
     return f"{days // 365} ano(s) atrás"
+
+
+def format_age(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, for "aberto há 3 dias": minutes, hours or days."""
+    if value is None:
+        return ""
+    seconds = int(((now or utcnow()) - as_utc(value)).total_seconds())
+    if seconds < 3600:
+        return f"{max(seconds // 60, 0)} min"
+    if seconds < 86400:
+        hours = seconds // 3600
+        return f"{hours} hora{'s' if hours != 1 else ''}"
+    days = seconds // 86400
+    return f"{days} dia{'s' if days != 1 else ''}"

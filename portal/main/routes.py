@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -12,8 +13,10 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 @login_required
-def home() -> str:
+def home() -> ResponseReturnValue:
     me = current_user._get_current_object()
+    if me.is_staff:
+        return redirect(url_for("agent.queue"))  # the queue is the agents' home
     return render_template(
         "main/home.html",
         user=me,

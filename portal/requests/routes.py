@@ -35,6 +35,7 @@ from portal.services import requests as request_service
 from portal.services import uploads
 from portal.services.errors import NotFound, ServiceError, ValidationError
 from portal.services.requests import roles_on
+from portal.timeutil import format_datetime, utcnow
 
 bp = Blueprint("requests", __name__)
 
@@ -181,8 +182,13 @@ def following() -> str:
 # ------------------------------------------------------------------ the request page
 
 
-def _render_request(
-    req: ServiceRequest, *, message_error: str | None = None, status: int = 200
+def render_request(
+    req: ServiceRequest,
+    *,
+    message_error: str | None = None,
+    note: dict[str, str] | None = None,
+    note_error: str | None = None,
+    status: int = 200,
 ) -> ResponseReturnValue:
     me = _me()
     staff = me.is_staff
@@ -192,15 +198,30 @@ def _render_request(
     if req.state == State.AWAITING_USER.value and req.resolved_at:
         closes_at = req.resolved_at + timedelta(days=current_app.config["AUTO_CLOSE_DAYS"])
     follower_ids = {f.user_id for f in req.followers}
+    people_query = request.args.get("pessoa", "")[:100] if staff else ""
+    pool = (
+        queries.find_people(db.session, people_query)
+        if staff
+        else queries.colleagues(db.session, me)
+    )
     candidates = [
         p
-        for p in queries.colleagues(db.session, me)
+        for p in pool
         if p.id not in follower_ids and p.id not in (req.opened_by_id, req.requested_for_id)
     ]
+    entries = queries.timeline(db.session, req, include_internal=staff)
     return render_template(
         "requests/show.html",
         req=req,
-        entries=queries.timeline(db.session, req, include_internal=staff),
+        entries=entries,
+        staff=staff,
+        people_query=people_query,
+        agents=queries.staff_members(db.session) if staff else [],
+        groups=queries.support_groups(db.session) if staff else [],
+        time_spent=sum(e.time_spent_minutes or 0 for e in entries) if staff else 0,
+        note=note or {},
+        note_error=note_error,
+        now_local=format_datetime(utcnow(), current_app.config["TIMEZONE"]),
         attachments=queries.attachments_of(db.session, req, include_internal=staff),
         actions=actions,
         lifecycle=lifecycle,
@@ -215,7 +236,7 @@ def _render_request(
 @bp.get("/solicitacoes/<number>")
 @login_required
 def show(number: str) -> ResponseReturnValue:
-    return _render_request(_visible_or_404(number))
+    return render_request(_visible_or_404(number))
 
 
 @bp.post("/solicitacoes/<number>/mensagem")
@@ -226,12 +247,12 @@ def message(number: str) -> ResponseReturnValue:
     staged, refused = uploads.stage_files(db.session, me, request.files.getlist("attachments"))
     if refused:
         db.session.rollback()
-        return _render_request(req, message_error=" ".join(refused), status=400)
+        return render_request(req, message_error=" ".join(refused), status=400)
     try:
         request_service.add_message(db.session, req, me, request.form.get("body", ""), staged)
     except ServiceError as exc:
         db.session.rollback()
-        return _render_request(req, message_error=str(exc), status=400)
+        return render_request(req, message_error=str(exc), status=400)
     db.session.commit()
     flash(
         "Mensagem enviada." if request.form.get("body", "").strip() else "Anexo enviado.", "success"

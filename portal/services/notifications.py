@@ -1,4 +1,9 @@
-"""Who is told what by email. Messages go to the outbox inside the caller's transaction."""
+"""Who is told what by email. Messages go to the outbox inside the caller's transaction.
+
+Rules: nobody is emailed about their own action (the creation receipt excepted), internal
+notes never reach the requester side, and every recipient can see the request (requester
+side: opener, requested-for user and followers; staff side: the assignee, else the group).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,26 @@ from portal.lifecycle import Action, Outcome
 from portal.models import ServiceRequest, TimelineEntry, User
 from portal.services.mail import queue_email
 
+CANCELLATIONS = {Action.CANCEL, Action.CONFIRM_CANCEL, Action.REQUESTER_CANCEL}
+# action: (who hears of it, subject, headline)
+EVENTS: dict[Action, tuple[str, str, str]] = {
+    Action.ACCEPT: ("staff", "Solução aceita", "{actor} aceitou a solução da solicitação."),
+    Action.REJECT: ("staff", "Solução rejeitada", "{actor} rejeitou a solução da solicitação."),
+    Action.REQUEST_CANCEL: (
+        "staff",
+        "Cancelamento pedido",
+        "{actor} pediu o cancelamento da solicitação.",
+    ),
+    Action.DECLINE_CANCEL: (
+        "requester",
+        "Cancelamento recusado",
+        "O atendimento recusou o pedido de cancelamento.",
+    ),
+    Action.CANCEL: ("both", "Solicitação cancelada", "A solicitação foi cancelada."),
+    Action.CONFIRM_CANCEL: ("both", "Solicitação cancelada", "O cancelamento foi confirmado."),
+    Action.REQUESTER_CANCEL: ("both", "Solicitação cancelada", "{actor} cancelou a solicitação."),
+}
+
 
 def request_url(request: ServiceRequest) -> str:
     # From configuration, never from the Host header of whoever triggered the email.
@@ -24,6 +49,15 @@ def requester_side(request: ServiceRequest) -> list[User]:
     return [p for p in people if p is not None and p.active]
 
 
+def staff_side(request: ServiceRequest) -> list[User]:
+    """The assignee, or else the members of the assignment group."""
+    if request.assignee is not None:
+        return [request.assignee] if request.assignee.active else []
+    if request.group is not None:
+        return [m for m in request.group.members if m.active and m.is_staff]
+    return []
+
+
 def _emails(people: Iterable[User], *, exclude: User | None = None) -> list[str]:
     return sorted({p.email for p in people if exclude is None or p.id != exclude.id})
 
@@ -33,7 +67,7 @@ def _subject(request: ServiceRequest, text: str) -> str:
 
 
 def request_created(session: Session, request: ServiceRequest) -> None:
-    """Confirmation with the number and a link, to the requester side (the opener included)."""
+    """Receipt with the number and a link to the requester side; the queue hears of it too."""
     queue_email(
         session,
         to=_emails(requester_side(request)),
@@ -43,27 +77,24 @@ def request_created(session: Session, request: ServiceRequest) -> None:
         request_id=request.id,
         dedupe_key=f"created:{request.id}",
     )
-
-
-def staff_side(request: ServiceRequest) -> list[User]:
-    """The assignee, or else the members of the assignment group."""
-    if request.assignee is not None:
-        return [request.assignee] if request.assignee.active else []
-    if request.group is not None:
-        return [m for m in request.group.members if m.active]
-    return []
+    queue_email(
+        session,
+        to=_emails(staff_side(request), exclude=request.opened_by),
+        subject=_subject(request, f"Nova solicitação na fila: {request.item.name}"),
+        template="request_created_staff",
+        context={"request": request, "link": request_url(request)},
+        request_id=request.id,
+        dedupe_key=f"created-staff:{request.id}",
+    )
 
 
 def message_added(
     session: Session, request: ServiceRequest, entry: TimelineEntry, author: User
 ) -> None:
-    """A public message goes to the other side; nobody is emailed about their own message."""
+    """A public message goes to the other side: staff → requester side, requester → staff."""
     if not entry.public:
         return
     recipients = requester_side(request) if author.is_staff else staff_side(request)
-    if not author.is_staff:
-        # Followers and the requester see each other's messages too.
-        recipients = recipients + requester_side(request)
     queue_email(
         session,
         to=_emails(recipients, exclude=author),
@@ -80,11 +111,35 @@ def message_added(
     )
 
 
+def note_sent(
+    session: Session, request: ServiceRequest, entry: TimelineEntry, author: User
+) -> None:
+    """A visible note with "Enviar ao e-mail" checked ("Mensagem ao solicitante")."""
+    if not entry.public:
+        return
+    queue_email(
+        session,
+        to=_emails(requester_side(request), exclude=author),
+        subject=_subject(request, "Mensagem do atendimento"),
+        template="message_added",
+        context={
+            "request": request,
+            "entry": entry,
+            "author": author,
+            "link": request_url(request),
+        },
+        request_id=request.id,
+        dedupe_key=f"note:{entry.id}",
+    )
+
+
 def transition(
     session: Session, request: ServiceRequest, outcome: Outcome, actor: User | None
 ) -> None:
-    """Emails for state changes the requester side must know about."""
-    if outcome.action is Action.RESOLVE:
+    """Emails for the state changes each side must know about."""
+    action = outcome.action
+    key = f"{action.value}:{request.id}:{request.version}"
+    if action is Action.RESOLVE:
         days = current_app.config["AUTO_CLOSE_DAYS"]
         closes_at = request.resolved_at + timedelta(days=days) if request.resolved_at else None
         queue_email(
@@ -100,9 +155,9 @@ def transition(
                 "closes_at": closes_at,
             },
             request_id=request.id,
-            dedupe_key=f"resolved:{request.id}:{request.version}",
+            dedupe_key=key,
         )
-    elif outcome.action is Action.AUTO_CLOSE:
+    elif action is Action.AUTO_CLOSE:
         queue_email(
             session,
             to=_emails(requester_side(request)),
@@ -111,6 +166,27 @@ def transition(
             context={"request": request, "link": request_url(request)},
             request_id=request.id,
             dedupe_key=f"autoclosed:{request.id}",
+        )
+    elif action in EVENTS:
+        side, subject, headline = EVENTS[action]
+        people = {
+            "staff": staff_side(request),
+            "requester": requester_side(request),
+            "both": requester_side(request) + staff_side(request),
+        }[side]
+        queue_email(
+            session,
+            to=_emails(people, exclude=actor),
+            subject=_subject(request, subject),
+            template="request_event",
+            context={
+                "request": request,
+                "link": request_url(request),
+                "headline": headline.format(actor=actor.full_name if actor else "O sistema"),
+                "reason": outcome.reason,
+            },
+            request_id=request.id,
+            dedupe_key=key,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from portal.models import (
     Follower,
     PendingUpload,
     ServiceRequest,
+    SupportGroup,
     TimelineEntry,
     User,
 )
@@ -345,3 +346,118 @@ def remove_follower(session: Session, request: ServiceRequest, actor: User, user
         if follower.user_id == user_id:
             request.followers.remove(follower)
     session.flush()
+
+
+NOTE_MAX_MINUTES = 24 * 60 * 30
+
+
+def add_note(
+    session: Session,
+    request: ServiceRequest,
+    author: User,
+    body: str,
+    *,
+    public: bool,
+    send_email: bool = False,
+    time_spent_minutes: int | None = None,
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> TimelineEntry:
+    """An agent's note on the work: when it happened, time spent, visible to the requester or
+    internal ("Nota interna", staff only), and optionally e-mailed when visible."""
+    now = now or utcnow()
+    if not author.is_staff:
+        raise NotFound("Solicitação não encontrada.")
+    text = (body or "").strip()
+    if not text:
+        raise ValidationError("Escreva a nota.", "body")
+    if len(text) > MESSAGE_MAX:
+        raise ValidationError("A nota é longa demais.", "body")
+    if time_spent_minutes is not None and not 0 <= time_spent_minutes <= NOTE_MAX_MINUTES:
+        raise ValidationError("Informe o tempo gasto em minutos (0 ou mais).", "time_spent")
+    occurred = occurred_at or now
+    if occurred > now + timedelta(minutes=5):
+        raise ValidationError("A data da ocorrência não pode estar no futuro.", "occurred_at")
+    if send_email and not public:
+        raise ValidationError(
+            "Só notas visíveis ao solicitante podem ser enviadas ao e-mail.", "send_email"
+        )
+    entry = TimelineEntry(
+        request_id=request.id,
+        kind=EntryKind.NOTE,
+        author_id=author.id,
+        body=text,
+        public=public,
+        time_spent_minutes=time_spent_minutes or None,
+        occurred_at=occurred,
+        created_at=now,
+    )
+    session.add(entry)
+    request.updated_at = now
+    session.flush()
+    if public and send_email:
+        notifications.note_sent(session, request, entry, author)
+    return entry
+
+
+def assign(
+    session: Session,
+    request: ServiceRequest,
+    actor: User,
+    *,
+    assignee: User | None,
+    group: SupportGroup | None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> TimelineEntry:
+    """Atribuir: to an agent (who must be staff) and/or another group; the change and its
+    reason go to the timeline as an internal entry."""
+    now = now or utcnow()
+    if not actor.is_staff:
+        raise NotFound("Solicitação não encontrada.")
+    if expected_version is not None and request.version != expected_version:
+        raise StaleObject()
+    if request.is_final:
+        raise ValidationError("A solicitação está encerrada e não pode ser reatribuída.")
+    if assignee is not None and (not assignee.is_staff or not assignee.active):
+        raise ValidationError("Escolha um atendente ativo.", "assignee")
+    new_group = group or request.group
+    if (
+        assignee is not None
+        and new_group is not None
+        and not actor.is_admin
+        and (assignee.id != actor.id and new_group not in assignee.groups)
+    ):
+        raise ValidationError(
+            f"{assignee.full_name} não faz parte do grupo {new_group.name}.", "assignee"
+        )
+    before = (
+        request.assignee.full_name if request.assignee else "ninguém",
+        request.group.name if request.group else "nenhum",
+    )
+    request.assignee = assignee
+    request.group = new_group
+    request.updated_at = now
+    after = (
+        assignee.full_name if assignee else "ninguém",
+        new_group.name if new_group else "nenhum",
+    )
+    text = f"Atribuído a {after[0]} (grupo {after[1]}); antes: {before[0]} (grupo {before[1]})."
+    if (reason or "").strip():
+        text += f"\nMotivo: {reason.strip()}"
+    entry = TimelineEntry(
+        request_id=request.id,
+        kind=EntryKind.ASSIGNMENT,
+        author_id=actor.id,
+        body=text,
+        public=False,
+        occurred_at=now,
+        created_at=now,
+    )
+    session.add(entry)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleObject() from exc
+    return entry
