@@ -177,7 +177,36 @@ def _ensure_requests(
     started = open_(
         portal, felipe, 10, "A tela de login do Portal demora mais de 2 minutos.", **portal_values
     )
+    requests.assign(
+        session, started, bruno, assignee=bruno, group=None, now=base + timedelta(days=10.1)
+    )
     act(started, Action.START, bruno, 10.2)
+    requests.add_note(
+        session,
+        started,
+        bruno,
+        "Logs do balanceador mostram picos às 9h.",
+        public=False,
+        time_spent_minutes=25,
+        now=base + timedelta(days=10.3),
+    )
+    requests.add_note(
+        session,
+        started,
+        bruno,
+        "Estamos analisando a lentidão com a equipe de infraestrutura. Retornaremos em breve.",
+        public=True,
+        send_email=True,
+        time_spent_minutes=5,
+        now=base + timedelta(days=10.4),
+    )
+    requests.add_message(
+        session,
+        started,
+        felipe,
+        "Obrigado. Hoje pela manhã ocorreu de novo.",
+        now=base + timedelta(days=11),
+    )
 
     waiting = open_(
         portal,
@@ -192,7 +221,17 @@ def _ensure_requests(
     act(waiting, Action.AWAIT_SUPPORT, bruno, 8.3, "Aguardando a equipe de infraestrutura.")
 
     resolved = open_(gerid, felipe, 6, "Usuário bloqueado após troca de senha.", **gerid_values)
+    requests.assign(session, resolved, ana, assignee=ana, group=None, now=base + timedelta(days=6))
     act(resolved, Action.START, ana, 6.1)
+    requests.add_note(
+        session,
+        resolved,
+        ana,
+        "Desbloqueio feito no GERID, perfil revisado.",
+        public=False,
+        time_spent_minutes=40,
+        now=base + timedelta(days=19.4),
+    )
     act(
         resolved,
         Action.RESOLVE,

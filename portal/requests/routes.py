@@ -44,6 +44,13 @@ DONE_MESSAGES = {
     Action.REJECT: "Você rejeitou esta solução",
     Action.REQUESTER_CANCEL: "Solicitação cancelada.",
     Action.REQUEST_CANCEL: "Pedido de cancelamento enviado ao atendimento.",
+    Action.START: "Atendimento iniciado.",
+    Action.AWAIT_SUPPORT: "Solicitação aguardando suporte ao atendimento.",
+    Action.RESUME: "Atendimento retomado.",
+    Action.RESOLVE: "Solicitação resolvida; aguardando a posição do usuário final.",
+    Action.CANCEL: "Solicitação cancelada.",
+    Action.CONFIRM_CANCEL: "Cancelamento confirmado.",
+    Action.DECLINE_CANCEL: "Pedido de cancelamento recusado.",
 }
 
 
@@ -286,7 +293,7 @@ def act(number: str, action: str) -> Response:
         flash(str(exc), "danger")
     else:
         db.session.commit()
-        flash(DONE_MESSAGES.get(chosen, f"{chosen.label}: feito."), "success")
+        flash(DONE_MESSAGES[chosen], "success")
     return redirect(url_for("requests.show", number=req.number))
 
 

@@ -19,3 +19,13 @@ def test_relative_times_use_the_pronto_cliente_words() -> None:
     assert format_relative(NOW - timedelta(days=3), NOW) == "3 dia(s) atrás"
     assert format_relative(NOW - timedelta(days=65), NOW) == "2 mês(es) atrás"
     assert format_relative(NOW - timedelta(days=800), NOW) == "2 ano(s) atrás"
+
+
+def test_age_for_the_queue() -> None:
+    from portal.timeutil import format_age
+
+    assert format_age(NOW - timedelta(minutes=5), NOW) == "5 min"
+    assert format_age(NOW - timedelta(hours=1), NOW) == "1 hora"
+    assert format_age(NOW - timedelta(hours=5), NOW) == "5 horas"
+    assert format_age(NOW - timedelta(days=3, hours=2), NOW) == "3 dias"
+    assert format_age(NOW - timedelta(days=1), NOW) == "1 dia"

@@ -8,7 +8,15 @@ from sqlalchemy import func, select
 from portal.demo import DEMO_PASSWORD, USERS
 from portal.extensions import db
 from portal.lifecycle import State
-from portal.models import CatalogItem, Organisation, ServiceRequest, TimelineEntry, User
+from portal.models import (
+    CatalogItem,
+    EntryKind,
+    Organisation,
+    ServiceRequest,
+    SupportGroup,
+    TimelineEntry,
+    User,
+)
 
 
 def _run(app: Flask, *args: str):
@@ -116,3 +124,11 @@ def test_demo_data_is_complete_and_idempotent(app: Flask) -> None:
     assert before[1] == len(USERS)
     roles = {u.role.value for u in db.session.scalars(select(User))}
     assert roles == {"requester", "agent", "admin"}
+    notes = set(
+        db.session.execute(
+            select(TimelineEntry.public).where(TimelineEntry.kind == EntryKind.NOTE)
+        ).scalars()
+    )
+    assert notes == {True, False}  # notes of both kinds
+    groups = {g.name for g in db.session.scalars(select(SupportGroup))}
+    assert {"Suporte GERID", "Suporte CadÚnico"} <= groups
