@@ -300,3 +300,62 @@ def test_requests_waiting_on_us_stand_out(auth: AuthActions, people, make_reques
         )
     }
     assert rows[old.number] == "stale" and rows[fresh.number] == ""
+
+
+# How to bring a fresh request to each state, as (action, actor key, reason) steps.
+ROUTES: dict[str, list[tuple[Action, str, str | None]]] = {
+    "open": [],
+    "in_progress": [(Action.START, "ana", None)],
+    "in_progress_cancel_asked": [
+        (Action.START, "ana", None),
+        (Action.REQUEST_CANCEL, "felipe", "Não preciso mais"),
+    ],
+    "awaiting_support": [(Action.START, "ana", None), (Action.AWAIT_SUPPORT, "ana", "Infra")],
+    "awaiting_user": [(Action.START, "ana", None), (Action.RESOLVE, "ana", "Feito")],
+    "closed": [
+        (Action.START, "ana", None),
+        (Action.RESOLVE, "ana", "Feito"),
+        (Action.ACCEPT, "felipe", None),
+    ],
+    "cancelled": [(Action.REQUESTER_CANCEL, "felipe", "Duplicada")],
+}
+
+
+@pytest.mark.parametrize("situation", list(ROUTES))
+@pytest.mark.parametrize("who", ["ana", "felipe", "ellem"])
+def test_every_action_shown_and_refused_by_state_and_role(
+    auth: AuthActions, people, make_request, situation: str, who: str
+) -> None:
+    from portal import lifecycle
+    from portal.services.requests import roles_on
+
+    request = make_request(people["felipe"], followers=[people["ellem"]])
+    for action, actor, reason in ROUTES[situation]:
+        request_service.fire(db.session, request, action, actor=people[actor], reason=reason)
+    db.session.commit()
+    user = people[who]
+    allowed = set(lifecycle.allowed_actions(request.snapshot(), roles_on(user, request)))
+    auth.login(user)
+    path = f"/solicitacoes/{request.number}"
+    html = _html(auth.client.get(path))
+    shown = {a for a in Action if f'/acoes/{a.value}"' in html}
+    assert shown == allowed
+    if who == "ellem":
+        assert shown == set()  # followers read and write, but never decide
+    for action in set(Action) - allowed:
+        before = (request.state, request.version)
+        auth.post(
+            f"{path}/acoes/{action.value}", {"version": request.version, "reason": "x"}, page=path
+        )
+        db.session.expire_all()
+        assert (request.state, request.version) == before, action
+    for action in allowed:  # and each allowed one really works from the page
+        db.session.rollback()
+        version = db.session.get(ServiceRequest, request.id).version
+        response = auth.post(
+            f"{path}/acoes/{action.value}", {"version": version, "reason": "motivo"}, page=path
+        )
+        assert response.status_code == 302
+        db.session.expire_all()
+        assert db.session.get(ServiceRequest, request.id).version == version + 1, action
+        break
