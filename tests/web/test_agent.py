@@ -359,3 +359,24 @@ def test_every_action_shown_and_refused_by_state_and_role(
         db.session.expire_all()
         assert db.session.get(ServiceRequest, request.id).version == version + 1, action
         break
+
+
+def test_resolved_email_carries_the_solution_and_the_closing_date(
+    people, make_request, smtp_server
+) -> None:
+    from datetime import timedelta
+
+    from portal.timeutil import format_datetime
+
+    felipe, ana = people["felipe"], people["ana"]
+    request = make_request(felipe)
+    request_service.fire(db.session, request, Action.START, actor=ana)
+    request_service.fire(db.session, request, Action.RESOLVE, actor=ana, reason="Perfil liberado.")
+    db.session.commit()
+    deliver_pending(db.session)
+    [mail] = [m for m in smtp_server.to(felipe.email) if "resolvida" in m["Subject"]]
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    closes = format_datetime(request.resolved_at + timedelta(days=7), "America/Sao_Paulo")
+    assert "Perfil liberado." in body and closes in body
+    assert f"http://portal.test/solicitacoes/{request.number}" in body
+    assert "Aceitar Solução" in body and "Rejeitar Solução" in body
