@@ -92,13 +92,31 @@ def message_added(
     session: Session, request: ServiceRequest, entry: TimelineEntry, author: User
 ) -> None:
     """A public message goes to the other side: staff → requester side, requester → staff."""
-    if not entry.public:
-        return
     recipients = requester_side(request) if author.is_staff else staff_side(request)
+    _message(session, request, entry, author, recipients, f"Nova mensagem de {author.full_name}")
+
+
+def note_sent(
+    session: Session, request: ServiceRequest, entry: TimelineEntry, author: User
+) -> None:
+    """A visible note with "Enviar ao e-mail" checked ("Mensagem ao solicitante")."""
+    _message(session, request, entry, author, requester_side(request), "Mensagem do atendimento")
+
+
+def _message(
+    session: Session,
+    request: ServiceRequest,
+    entry: TimelineEntry,
+    author: User,
+    recipients: list[User],
+    subject: str,
+) -> None:
+    if not entry.public:  # internal notes never leave the staff side
+        return
     queue_email(
         session,
         to=_emails(recipients, exclude=author),
-        subject=_subject(request, f"Nova mensagem de {author.full_name}"),
+        subject=_subject(request, subject),
         template="message_added",
         context={
             "request": request,
@@ -108,28 +126,6 @@ def message_added(
         },
         request_id=request.id,
         dedupe_key=f"message:{entry.id}",
-    )
-
-
-def note_sent(
-    session: Session, request: ServiceRequest, entry: TimelineEntry, author: User
-) -> None:
-    """A visible note with "Enviar ao e-mail" checked ("Mensagem ao solicitante")."""
-    if not entry.public:
-        return
-    queue_email(
-        session,
-        to=_emails(requester_side(request), exclude=author),
-        subject=_subject(request, "Mensagem do atendimento"),
-        template="message_added",
-        context={
-            "request": request,
-            "entry": entry,
-            "author": author,
-            "link": request_url(request),
-        },
-        request_id=request.id,
-        dedupe_key=f"note:{entry.id}",
     )
 
 
