@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
+
+security_log = logging.getLogger("portal.security")
 
 MESSAGES = {
     400: "Requisição inválida.",
@@ -43,6 +48,15 @@ def register(app: Flask) -> None:
         code = error.code or 500
         if code < 400:
             return error
+        if code in (403, 404) and current_user.is_authenticated:
+            # Refused or unknown objects are logged with who asked (ASVS V16.3).
+            security_log.info(
+                "refused %s %s user=%s address=%s",
+                request.method,
+                request.path,
+                current_user.id,
+                request.remote_addr,
+            )
         return _render(code, MESSAGES.get(code, error.description or MESSAGES[500]))
 
     @app.errorhandler(Exception)

@@ -380,3 +380,25 @@ def test_resolved_email_carries_the_solution_and_the_closing_date(
     assert "Perfil liberado." in body and closes in body
     assert f"http://portal.test/solicitacoes/{request.number}" in body
     assert "Aceitar Solução" in body and "Rejeitar Solução" in body
+
+
+def test_queue_uses_a_bounded_number_of_queries(
+    auth: AuthActions, people, make_request, count_queries
+) -> None:
+    auth.login(people["ana"])
+
+    def queries_for(path: str) -> int:
+        with count_queries() as statements:
+            assert auth.client.get(path).status_code == 200
+        return len(statements)
+
+    make_request(people["felipe"])
+    few = queries_for("/atendimento"), queries_for("/solicitacoes/CS0000001")
+    for _ in range(25):
+        request = make_request(people["felipe"], followers=[people["ellem"]])
+        request_service.assign(
+            db.session, request, people["ana"], assignee=people["caio"], group=None
+        )
+        request_service.add_note(db.session, request, people["ana"], "nota", public=False)
+    db.session.commit()
+    assert (queries_for("/atendimento"), queries_for("/solicitacoes/CS0000001")) == few

@@ -596,3 +596,26 @@ def test_home_shows_announcement_my_counts_and_popular_items(
     assert ("1", "Portal Rede Atendimento - Cancelado") in counts
     popular = re.findall(r"<h3>([^<]+)</h3>", html.split("Itens Populares", 1)[1])
     assert popular[:2] == ["Pronto Cliente", "GERID"]  # my organisation's usage, not others'
+
+
+def test_refused_access_is_logged(auth: AuthActions, make_user, make_request, caplog) -> None:
+    import logging
+
+    owner, outsider = make_user(), make_user(name="Curioso")
+    request = make_request(owner)
+    auth.login(outsider)
+    with caplog.at_level(logging.INFO, logger="portal.security"):
+        assert auth.client.get(f"/solicitacoes/{request.number}").status_code == 404
+    [record] = [r for r in caplog.records if r.name == "portal.security"]
+    assert f"/solicitacoes/{request.number}" in record.getMessage()
+    assert f"user={outsider.id}" in record.getMessage()
+    assert outsider.cpf not in record.getMessage()
+
+
+def test_too_large_upload_gets_a_clear_page(app, auth: AuthActions, make_user, catalog) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 2048
+    auth.login(make_user())
+    big = _form(attachments=[(io.BytesIO(pdf_bytes() + b"0" * 4096), "enorme.pdf")])
+    response = auth.post("/catalogo/gerid", big, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "maior que o limite permitido" in _html(response)
