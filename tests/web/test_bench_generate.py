@@ -1,0 +1,47 @@
+"""The benchmark data generator makes valid, deterministic data through the real schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench import generate
+
+QUERIES = (
+    "SELECT count(*) FROM organisations",
+    "SELECT state, count(*) FROM service_requests GROUP BY state ORDER BY state",
+    "SELECT max(c) FROM (SELECT count(*) c FROM timeline_entries GROUP BY request_id) x",
+    "SELECT value FROM counters WHERE name = 'request'",
+    "SELECT count(*) FROM service_requests s JOIN users u ON u.id = s.opened_by_id"
+    " WHERE u.cpf = :cpf",
+)
+
+
+def _summary(url: str) -> tuple:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        results = [conn.execute(sa.text(q), {"cpf": generate.HEAVY_CPF}).all() for q in QUERIES]
+    engine.dispose()
+    orgs, states, entries, counter, heavy = results
+    return orgs[0][0], [tuple(r) for r in states], entries[0][0], counter[0][0], heavy[0][0]
+
+
+def test_generator_is_valid_and_deterministic(tmp_path: Path) -> None:
+    first, second = (f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db"))
+    for url in (first, second):
+        assert generate.main(["--url", url, "--requests", "400", "--seed", "7"]) == 0
+    summary = _summary(first)
+    assert summary == _summary(second)
+    orgs, states, max_entries, counter, heavy = summary
+    assert orgs == 5570 + 27
+    assert {state for state, _ in states} == {
+        "open",
+        "in_progress",
+        "awaiting_support",
+        "awaiting_user",
+        "closed",
+        "cancelled",
+    }
+    assert dict(states)["closed"] > 400 * 0.5
+    assert max_entries == 50 and counter == 400 and heavy == 40
