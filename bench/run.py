@@ -1,0 +1,364 @@
+"""Benchmark the portal against the ceiling of its own stack, in one run, on one machine.
+
+    python bench/run.py --requests 100000            (make bench)
+    python bench/run.py --requests 1000000 --url postgresql+psycopg://postgres@127.0.0.1/bench
+
+Starts the portal and bench/ceiling.py under gunicorn (2 sync workers each), signs real users
+in through the login form, checks that every URL answers 200 with the page asked for, then
+drives each endpoint with wrk (16 connections, warm-up, then --duration seconds) and prints
+req/s, p50, p99, non-200 answers and the ratio to the ceiling's 25-row table route. Results go
+to bench/results/<time>.md and .json, and bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PYTHON = sys.executable
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import BENCH_PASSWORD, HEAVY_CPF  # noqa: E402
+from portal.cpf import make_cpf  # noqa: E402
+
+AGENT_CPF = make_cpf("800000000")
+# Each wrk thread has its own Lua state: count there, add up in done().
+WRK_COUNTER = """
+local threads = {{}}
+setup = function(thread) table.insert(threads, thread) end
+init = function(args) bad = 0 end
+response = function(status, headers, body)
+  if status ~= {expected} then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  local total = summary.errors.timeout + summary.errors.status
+  for _, thread in ipairs(threads) do total = total + thread:get("bad") end
+  io.write(string.format("NON_EXPECTED %d\\n", total))
+end
+"""
+WRK_POST = """
+wrk.method = "POST"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+"""
+
+
+@dataclass
+class Result:
+    endpoint: str
+    database: str
+    requests_in_db: int
+    req_s: float
+    p50_ms: float
+    p99_ms: float
+    non_200: int
+    ratio_to_ceiling: float | None = None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(app: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz" if "wsgi" in app else base + "/", timeout=2)
+            return process, base
+        except urllib.error.HTTPError:
+            return process, base  # answering (503 without a scheduler is fine)
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+class Browser:
+    """A signed-in session through the real login form (CSRF included)."""
+
+    def __init__(self, base: str, cpf: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        token = self.csrf("/login")
+        self.post("/login", {"cpf": cpf, "password": BENCH_PASSWORD, "csrf_token": token})
+        if "Logout" not in self.get("/perfil"):
+            raise RuntimeError(f"could not sign in as {cpf}")
+
+    def get(self, path: str) -> str:
+        return self.opener.open(self.base + path, timeout=30).read().decode()
+
+    def post(self, path: str, data: dict[str, str]) -> str:
+        body = urllib.parse.urlencode(data).encode()
+        return self.opener.open(self.base + path, body, timeout=30).read().decode()
+
+    def csrf(self, path: str) -> str:
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.get(path)).group(1)
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+def check_page(browser: Browser | None, base: str, path: str, marker: str) -> None:
+    """Every URL must answer 200 with the page asked for, not a redirect to the login."""
+    request = urllib.request.Request(base + path)
+    if browser is not None:
+        request.add_header("Cookie", browser.cookie)
+    opener = urllib.request.build_opener(NoRedirect)
+    with opener.open(request, timeout=60) as response:
+        html = response.read().decode()
+        if response.status != 200 or marker not in html:
+            raise RuntimeError(f"{path}: status {response.status}, marker {marker!r} missing")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def wrk(
+    url: str,
+    *,
+    cookie: str | None,
+    duration: int,
+    connections: int,
+    expected: int = 200,
+    post_body: str | None = None,
+) -> tuple[float, float, float, int]:
+    script = WRK_COUNTER.format(expected=expected)
+    if post_body is not None:
+        script += WRK_POST.format(body=json.dumps(post_body))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "30s",
+        "--latency",
+        "-s",
+        handle.name,
+    ]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    Path(handle.name).unlink()
+    req_s = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
+    bad = int(re.search(r"NON_EXPECTED (\d+)", output).group(1))
+    return req_s, p50, p99, bad
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() == 0:
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL
+        )
+        return
+    raise SystemExit("wrk is missing: apt-get install wrk")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--url", help="database URL (default: instance/bench-<N>.db)")
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--regenerate", action="store_true")
+    args = parser.parse_args(argv)
+    ensure_wrk()
+    url = args.url or f"sqlite:///{ROOT / 'instance' / f'bench-{args.requests}.db'}"
+    database = "postgresql" if url.startswith("postgresql") else "sqlite"
+    sqlite_file = Path(url.removeprefix("sqlite:///")) if database == "sqlite" else None
+    if args.regenerate or (sqlite_file is not None and not sqlite_file.exists()) or args.url:
+        from bench import generate
+
+        generate.main(["--url", url, "--requests", str(args.requests)])
+    env = {
+        **os.environ,
+        "PORTAL_DATABASE_URL": url,
+        "PORTAL_SECRET_KEY": "bench-secret",
+        "PORTAL_LOGIN_MAX_FAILURES": "1000",
+        "PORTAL_RATELIMIT_STORAGE_URL": "memory://",
+        "PORTAL_MAIL_DIR": str(Path(tempfile.mkdtemp()) / "mail"),
+        "CEILING_USER_ID": "1",
+    }
+    portal, base = start_gunicorn("wsgi:app", env)
+    ceiling, ceiling_base = start_gunicorn("bench.ceiling:app", env)
+    results: list[Result] = []
+    try:
+        heavy = Browser(base, HEAVY_CPF)
+        agent = Browser(base, AGENT_CPF)
+        token = heavy.csrf("/catalogo/gerid")
+        new_request = urllib.parse.urlencode(
+            {
+                "csrf_token": token,
+                "motivo": "Dúvida",
+                "funcionalidade": "Acesso",
+                "description": "Carga de teste",
+            }
+        )
+        message = urllib.parse.urlencode({"csrf_token": token, "body": "Mensagem de carga"})
+        deep = min(500, args.requests // 10 // 20)  # the heavy user owns a tenth, up to 12,000
+        deep_row = (deep - 1) * 20 + 1
+        endpoints = [
+            ("ceiling: bare route", None, ceiling_base, "/", "ok", 200, None),
+            ("ceiling: 25-row table", None, ceiling_base, "/table", "<table>", 200, None),
+            ("login page", None, base, "/login", "Entrar", 200, None),
+            ("home", heavy, base, "/", "Itens Populares", 200, None),
+            ("Minhas Solicitações p1", heavy, base, "/solicitacoes", "Linhas 1 - 20", 200, None),
+            (
+                f"Minhas Solicitações p{deep}",
+                heavy,
+                base,
+                f"/solicitacoes?pagina={deep}",
+                f"Linhas {deep_row} -",
+                200,
+                None,
+            ),
+            (
+                "Minhas by Estado",
+                heavy,
+                base,
+                "/solicitacoes?estado=closed",
+                "Linhas 1 - 20",
+                200,
+                None,
+            ),
+            ("Minhas by Número", heavy, base, "/solicitacoes?numero=00012", "Linhas", 200, None),
+            ("Meus Acompanhamentos", heavy, base, "/acompanhamentos", "Linhas", 200, None),
+            ("search gerid", heavy, base, "/pesquisa?q=gerid", "result-title", 200, None),
+            ("search accents", heavy, base, "/pesquisa?q=cadunico", "result-title", 200, None),
+            (
+                "request page (50 entries)",
+                heavy,
+                base,
+                "/solicitacoes/CS0000001",
+                "CS0000001",
+                200,
+                None,
+            ),
+            ("agent queue p1", agent, base, "/atendimento", "Fila de Atendimento", 200, None),
+            (
+                f"agent queue p{deep}",
+                agent,
+                base,
+                f"/atendimento?estado=todos&pagina={deep}",
+                f"Linhas {deep_row} -",
+                200,
+                None,
+            ),
+            ("POST new request", heavy, base, "/catalogo/gerid", None, 302, new_request),
+            ("POST message", heavy, base, "/solicitacoes/CS0000002/mensagem", None, 302, message),
+        ]
+        for name, who, host, path, marker, expected, body in endpoints:
+            if marker is not None:
+                check_page(who, host, path, marker)
+            cookie = who.cookie if who else None
+            wrk(
+                host + path,
+                cookie=cookie,
+                duration=args.warmup,
+                connections=args.connections,
+                expected=expected,
+                post_body=body,
+            )
+            req_s, p50, p99, bad = wrk(
+                host + path,
+                cookie=cookie,
+                duration=args.duration,
+                connections=args.connections,
+                expected=expected,
+                post_body=body,
+            )
+            results.append(Result(name, database, args.requests, req_s, p50, p99, bad))
+            print(
+                f"  {name:<30} {req_s:>8.1f} req/s  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  bad {bad}"
+            )
+    finally:
+        stop(portal)
+        stop(ceiling)
+    ceiling_rate = next(r.req_s for r in results if r.endpoint == "ceiling: 25-row table")
+    for result in results:
+        result.ratio_to_ceiling = round(result.req_s / ceiling_rate, 3)
+    write(results)
+    return 0
+
+
+def write(results: list[Result]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    rows = [asdict(r) for r in results]
+    table = [
+        "| endpoint | db | requests in db | req/s | p50 ms | p99 ms | non-200 | × ceiling |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    table += [
+        f"| {r.endpoint} | {r.database} | {r.requests_in_db:,} | {r.req_s:.1f} | {r.p50_ms:.1f} "
+        f"| {r.p99_ms:.1f} | {r.non_200} | {r.ratio_to_ceiling:.2f} |"
+        for r in results
+    ]
+    text = "\n".join(table) + "\n"
+    (RESULTS / f"{stamp}.md").write_text(text)
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(rows, indent=2))
+    (RESULTS / "latest.json").write_text(json.dumps(rows, indent=2))
+    print("\n" + text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
