@@ -10,48 +10,47 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, func, or_, select, text, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.lifecycle import ACTIVE_STATES, State
 from portal.models import (
+    NUMBER_DIGITS,
+    NUMBER_PREFIX,
     Announcement,
     Attachment,
     CatalogItem,
     Follower,
     Organisation,
+    PartyRelation,
+    QueueCount,
+    RequestParty,
     Role,
     ServiceRequest,
     SupportGroup,
     TimelineEntry,
     User,
+    format_number,
 )
+from portal.models.request import ACTIVE_SQL
 
 PAGE_SIZE = 20
 SR = ServiceRequest
+MINE = PartyRelation.MINE.value
 
 
 def visible_to(user: User) -> ColumnElement[bool]:
     """Opener, requested-for user, followers and staff may see a request."""
     if user.is_staff:
         return true()
-    is_follower = exists().where(Follower.request_id == SR.id, Follower.user_id == user.id)
-    return or_(SR.opened_by_id == user.id, SR.requested_for_id == user.id, is_follower)
-
-
-def mine(user: User) -> ColumnElement[bool]:
-    """Minhas Solicitações: requests I opened or that were opened for me."""
-    return or_(SR.opened_by_id == user.id, SR.requested_for_id == user.id)
-
-
-def following(user: User) -> ColumnElement[bool]:
-    return exists().where(Follower.request_id == SR.id, Follower.user_id == user.id)
+    return exists().where(RequestParty.request_id == SR.id, RequestParty.user_id == user.id)
 
 
 def get_visible_request(session: Session, user: User, number: str) -> ServiceRequest | None:
-    return session.scalar(
+    """By number (unique index), then the visibility rule on the loaded row and its followers."""
+    found = session.scalar(
         select(SR)
-        .where(SR.number == number.upper(), visible_to(user))
+        .where(SR.number == number.upper())
         .options(
             joinedload(SR.item).joinedload(CatalogItem.category),
             joinedload(SR.opened_by),
@@ -59,6 +58,10 @@ def get_visible_request(session: Session, user: User, number: str) -> ServiceReq
             selectinload(SR.followers).joinedload(Follower.user),
         )
     )
+    if found is None or user.is_staff:
+        return found
+    people = {found.opened_by_id, found.requested_for_id} | {f.user_id for f in found.followers}
+    return found if user.id in people else None
 
 
 SORTS: dict[str, Any] = {
@@ -77,6 +80,9 @@ class Page:
     total: int
     page: int
     per_page: int
+    # True when `total` only says "at least this many" (counting stopped past the pages near
+    # this one, so a deep page never costs a count of the whole table).
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -99,9 +105,31 @@ class Page:
         return self.page < self.pages
 
 
+def _clamp(page: int, total: int, per_page: int) -> int:
+    return max(1, min(page, max(1, math.ceil(total / per_page))))
+
+
+def _rows_by_id(session: Session, ids: list[int], *options: Any) -> list[ServiceRequest]:
+    """Load a page of requests by id, in the order of `ids` (the deferred join)."""
+    if not ids:
+        return []
+    found = {r.id: r for r in session.scalars(select(SR).where(SR.id.in_(ids)).options(*options))}
+    return [found[i] for i in ids if i in found]
+
+
+def exact_number(text: str) -> str | None:
+    """ "CS0000123", "cs 123" or "0000123" name one request; partial digits do not."""
+    cleaned = "".join(ch for ch in text if ch.isalnum()).upper()
+    digits = cleaned.removeprefix(NUMBER_PREFIX)
+    if digits.isdigit() and (cleaned.startswith(NUMBER_PREFIX) or len(digits) == NUMBER_DIGITS):
+        return format_number(int(digits)) if len(digits) <= NUMBER_DIGITS else None
+    return None
+
+
 def request_list(
     session: Session,
-    scope: ColumnElement[bool],
+    user: User,
+    relation: PartyRelation,
     *,
     number: str = "",
     state: str = "",
@@ -110,47 +138,64 @@ def request_list(
     page: int = 1,
     per_page: int = PAGE_SIZE,
 ) -> Page:
-    """One page of requests in `scope`, filtered and sorted in SQL."""
-    conditions = [scope]
-    digits = "".join(ch for ch in number if ch.isalnum()).upper()
-    if digits:
-        conditions.append(SR.number.contains(digits, autoescape=True))
+    """One page of the requests a person takes part in (Minhas Solicitações, Acompanhamentos).
+
+    Ids come from request_parties in index order (opening date) and only that page's rows are
+    loaded; other sorts and partial numbers join the requests table.
+    """
+    P = RequestParty  # noqa: N806
+    ids = select(P.request_id).where(P.user_id == user.id, P.relation == relation.value)
     if state in {s.value for s in State}:
-        conditions.append(SR.state == state)
-    where = and_(*conditions)
-    total = session.scalar(select(func.count()).select_from(SR).where(where)) or 0
-    column = SORTS.get(sort, SR.opened_at)
-    order = column.desc() if descending else column.asc()
-    page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    query: Select[tuple[ServiceRequest]] = (
-        select(SR)
-        .join(CatalogItem, CatalogItem.id == SR.item_id)
-        .where(where)
-        .options(joinedload(SR.item))
-        .order_by(order, SR.id.desc() if descending else SR.id.asc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return Page(rows=list(session.scalars(query)), total=total, page=page, per_page=per_page)
+        ids = ids.where(P.state == state)
+    cleaned = "".join(ch for ch in number if ch.isalnum()).upper()
+    joined = sort != "aberto" or bool(cleaned)
+    if joined:
+        ids = ids.join(SR, SR.id == P.request_id)
+    if exact := exact_number(cleaned):
+        ids = ids.where(SR.number == exact)
+    elif cleaned:
+        ids = ids.where(SR.number.contains(cleaned, autoescape=True))
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    page = _clamp(page, total, per_page)
+    if sort == "aberto" or sort not in SORTS:
+        order = [P.opened_at, P.request_id]
+    else:
+        if sort == "servico":
+            ids = ids.join(CatalogItem, CatalogItem.id == SR.item_id)
+        order = [SORTS[sort], P.request_id]
+    ids = ids.order_by(*(c.desc() if descending else c.asc() for c in order))
+    page_ids = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
+    rows = _rows_by_id(session, page_ids, joinedload(SR.item))
+    return Page(rows=rows, total=total, page=page, per_page=per_page)
 
 
 def open_count(session: Session, user: User) -> int:
     """The badge: my requests not yet final."""
+    P = RequestParty  # noqa: N806
     active = [s.value for s in ACTIVE_STATES]
     return (
-        session.scalar(select(func.count()).select_from(SR).where(mine(user), SR.state.in_(active)))
+        session.scalar(
+            select(func.count())
+            .select_from(P)
+            .where(P.user_id == user.id, P.relation == MINE, P.state.in_(active))
+        )
         or 0
     )
 
 
 def counts_by_service_and_state(session: Session, user: User) -> list[tuple[str, str, int]]:
     """As Solicitações on the home page: (service, state label, count) of my requests."""
+    P = RequestParty  # noqa: N806
+    counts = (
+        select(P.item_id, P.state, func.count().label("n"))
+        .where(P.user_id == user.id, P.relation == MINE)
+        .group_by(P.item_id, P.state)
+        .subquery()
+    )
     rows = session.execute(
-        select(CatalogItem.name, SR.state, func.count())
-        .join(CatalogItem, CatalogItem.id == SR.item_id)
-        .where(mine(user))
-        .group_by(CatalogItem.name, SR.state)
-        .order_by(CatalogItem.name, SR.state)
+        select(CatalogItem.name, counts.c.state, counts.c.n)
+        .join(CatalogItem, CatalogItem.id == counts.c.item_id)
+        .order_by(CatalogItem.name, counts.c.state)
     )
     return [(name, State(state).label, count) for name, state, count in rows]
 
@@ -237,28 +282,39 @@ class QueueFilters:
     oldest_first: bool = False
 
 
-def queue_scope(agent: User) -> ColumnElement[bool]:
-    """Admins see every group's queue; agents the queues of their groups (and what is theirs)."""
-    if agent.is_admin:
-        return true()
-    group_ids = [g.id for g in agent.groups]
-    return or_(SR.group_id.in_(group_ids), SR.assignee_id == agent.id)
+def _group_condition(group_ids: list[int]) -> ColumnElement[bool]:
+    if not group_ids:
+        return false()
+    # One group as an equality, so the planner reads the queue index in order.
+    return SR.group_id == group_ids[0] if len(group_ids) == 1 else SR.group_id.in_(group_ids)
+
+
+def queue_groups(agent: User, filters: QueueFilters) -> list[int] | None:
+    """The groups whose queues the page shows; None means every request (admins)."""
+    mine = [g.id for g in agent.groups]
+    if filters.group_id:
+        return [filters.group_id] if agent.is_admin or filters.group_id in mine else []
+    return None if agent.is_admin else mine
 
 
 def _queue_conditions(agent: User, filters: QueueFilters) -> list[ColumnElement[bool]]:
-    conditions = [queue_scope(agent)]
+    """Agents see their groups' queues; "Atribuídas a mim" shows theirs from any group."""
+    conditions: list[ColumnElement[bool]] = []
+    groups = queue_groups(agent, filters)
+    if filters.assigned == "eu":
+        conditions.append(SR.assignee_id == agent.id)
+        if filters.group_id:
+            conditions.append(_group_condition(groups or []))
+    elif groups is not None:
+        conditions.append(_group_condition(groups))
+    if filters.assigned == "ninguem":
+        conditions.append(SR.assignee_id.is_(None))
     if filters.state == "todos":
         pass
     elif filters.state in {s.value for s in State}:
         conditions.append(SR.state == filters.state)
     else:
-        conditions.append(SR.state.in_([s.value for s in ACTIVE_STATES]))
-    if filters.group_id:
-        conditions.append(SR.group_id == filters.group_id)
-    if filters.assigned == "eu":
-        conditions.append(SR.assignee_id == agent.id)
-    elif filters.assigned == "ninguem":
-        conditions.append(SR.assignee_id.is_(None))
+        conditions.append(text(ACTIVE_SQL))  # literal: matches the partial queue indexes
     if filters.item_id:
         conditions.append(SR.item_id == filters.item_id)
     if filters.organisation.strip():
@@ -270,14 +326,33 @@ def _queue_conditions(agent: User, filters: QueueFilters) -> list[ColumnElement[
             )
         )
     if filters.text.strip():
-        text = filters.text.strip()
+        typed = filters.text.strip()
         conditions.append(
             or_(
-                SR.number.contains(text.upper(), autoescape=True),
-                SR.description.icontains(text, autoescape=True),
+                SR.number.contains(typed.upper(), autoescape=True),
+                SR.description.icontains(typed, autoescape=True),
             )
         )
     return conditions
+
+
+def _counted_total(session: Session, agent: User, filters: QueueFilters) -> int | None:
+    """The exact total from queue_counts when only groups and state filter the queue."""
+    if filters.assigned != "qualquer" or filters.item_id or filters.organisation.strip():
+        return None
+    if filters.text.strip():
+        return None
+    if filters.state == "todos":
+        states = [s.value for s in State]
+    elif filters.state in {s.value for s in State}:
+        states = [filters.state]
+    else:
+        states = [s.value for s in ACTIVE_STATES]
+    query = select(func.coalesce(func.sum(QueueCount.total), 0)).where(QueueCount.state.in_(states))
+    groups = queue_groups(agent, filters)
+    if groups is not None:
+        query = query.where(QueueCount.group_key.in_(groups))
+    return session.scalar(query) or 0
 
 
 def agent_queue(
@@ -288,33 +363,43 @@ def agent_queue(
     page: int = 1,
     per_page: int = PAGE_SIZE,
 ) -> Page:
-    where = and_(*_queue_conditions(agent, filters))
-    total = session.scalar(select(func.count()).select_from(SR).where(where)) or 0
-    page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    order = SR.opened_at.asc() if filters.oldest_first else SR.opened_at.desc()
-    rows = session.scalars(
-        select(SR)
-        .where(where)
-        .options(
-            joinedload(SR.item),
-            joinedload(SR.organisation),
-            joinedload(SR.assignee),
-            joinedload(SR.group),
-        )
-        .order_by(order, SR.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    """One page of the queue: ids read in index order, then that page's rows.
+
+    The total comes from queue_counts when it can; other filters count only as far as ten
+    pages past this one ("mais de ..."), so no page ever counts the whole table.
+    """
+    ids = select(SR.id).where(*_queue_conditions(agent, filters))
+    total = _counted_total(session, agent, filters)
+    more = False
+    if total is None:
+        horizon = (max(1, page) + 10) * per_page
+        total = session.scalar(select(func.count()).select_from(ids.limit(horizon + 1).subquery()))
+        total = total or 0
+        more = total > horizon
+        total = min(total, horizon)
+    page = _clamp(page, total, per_page)
+    order = [SR.opened_at, SR.id]
+    ids = ids.order_by(*(c.asc() if filters.oldest_first else c.desc() for c in order))
+    page_ids = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
+    rows = _rows_by_id(
+        session,
+        page_ids,
+        joinedload(SR.item),
+        joinedload(SR.organisation),
+        joinedload(SR.assignee),
+        joinedload(SR.group),
     )
-    return Page(rows=list(rows), total=total, page=page, per_page=per_page)
+    return Page(rows=rows, total=total, page=page, per_page=per_page, more=more)
 
 
 def queue_counters(session: Session, agent: User) -> dict[str, int]:
-    """Requests per state in the agent's queues (one grouped query)."""
-    rows = session.execute(
-        select(SR.state, func.count()).where(queue_scope(agent)).group_by(SR.state)
-    )
+    """Requests per state in the agent's queues, from queue_counts (admins: every group)."""
+    query = select(QueueCount.state, func.sum(QueueCount.total)).group_by(QueueCount.state)
+    groups = queue_groups(agent, QueueFilters())
+    if groups is not None:
+        query = query.where(QueueCount.group_key.in_(groups))
     counts = {s.value: 0 for s in State}
-    counts.update({state: count for state, count in rows})
+    counts.update({state: int(total or 0) for state, total in session.execute(query)})
     return counts
 
 

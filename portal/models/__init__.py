@@ -5,11 +5,16 @@ from portal.models.catalog import CatalogItem, Category, FieldType, ItemField
 from portal.models.mail import MailStatus, OutboxEmail
 from portal.models.organisation import Organisation, OrganisationKind
 from portal.models.request import (
+    NUMBER_DIGITS,
+    NUMBER_PREFIX,
     Attachment,
     Counter,
     EntryKind,
     Follower,
+    PartyRelation,
     PendingUpload,
+    QueueCount,
+    RequestParty,
     ServiceRequest,
     TimelineEntry,
     format_number,
@@ -25,6 +30,8 @@ from portal.models.user import (
 )
 
 __all__ = [
+    "NUMBER_DIGITS",
+    "NUMBER_PREFIX",
     "Announcement",
     "Attachment",
     "CatalogItem",
@@ -40,8 +47,11 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "OutboxEmail",
+    "PartyRelation",
     "PasswordResetToken",
     "PendingUpload",
+    "QueueCount",
+    "RequestParty",
     "Role",
     "ServiceRequest",
     "SupportGroup",

@@ -15,11 +15,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.lifecycle import FINAL_STATES, Snapshot, State
+from portal.lifecycle import ACTIVE_STATES, FINAL_STATES, Snapshot, State
 from portal.models.catalog import CatalogItem
 from portal.models.organisation import Organisation
 from portal.models.types import UTCDateTime
@@ -31,6 +32,8 @@ NUMBER_DIGITS = 7
 
 _FINAL_SQL = ", ".join(f"'{s.value}'" for s in sorted(FINAL_STATES))
 _ALL_STATES_SQL = ", ".join(f"'{s.value}'" for s in State)
+# Written out literally (not as bound parameters) so both planners match the partial indexes.
+ACTIVE_SQL = "state IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATES)))
 
 
 def format_number(sequence: int) -> str:
@@ -54,6 +57,23 @@ class ServiceRequest(db.Model):
         Index("ix_service_requests_state_resolved", "state", "resolved_at"),
         Index("ix_service_requests_assignee_state", "assignee_id", "state"),
         Index("ix_service_requests_org_item", "organisation_id", "item_id"),
+        # The agents' queue: active requests of a group (and of every group), newest or oldest
+        # first, read in index order so deep pages never sort.
+        Index(
+            "ix_service_requests_active_group_opened",
+            "group_id",
+            "opened_at",
+            "id",
+            sqlite_where=text(ACTIVE_SQL),
+            postgresql_where=text(ACTIVE_SQL),
+        ),
+        Index(
+            "ix_service_requests_active_opened",
+            "opened_at",
+            "id",
+            sqlite_where=text(ACTIVE_SQL),
+            postgresql_where=text(ACTIVE_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -212,3 +232,45 @@ class PendingUpload(db.Model):
     content_type: Mapped[str] = mapped_column(String(120))
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class PartyRelation(enum.StrEnum):
+    MINE = "mine"  # opened the request or it was opened for them
+    FOLLOWING = "following"
+
+
+class RequestParty(db.Model):
+    """Who takes part in a request, with the columns the personal lists sort and filter on.
+
+    Kept by database triggers (see portal.models.derived), never written by the application:
+    Minhas Solicitações, Meus Acompanhamentos, the badge and the home counts read one index
+    range per person instead of OR-ing over the whole requests table.
+    """
+
+    __tablename__ = "request_parties"
+    __table_args__ = (
+        Index("ix_request_parties_list", "user_id", "relation", "opened_at", "request_id"),
+        Index(
+            "ix_request_parties_state", "user_id", "relation", "state", "opened_at", "request_id"
+        ),
+        Index("ix_request_parties_item", "user_id", "relation", "item_id", "state"),
+    )
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    relation: Mapped[str] = mapped_column(String(10), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(30))
+    item_id: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class QueueCount(db.Model):
+    """Requests per support group (0: none) and state, kept by triggers for the queue counters."""
+
+    __tablename__ = "queue_counts"
+
+    group_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(30), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)

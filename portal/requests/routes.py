@@ -15,7 +15,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal import lifecycle, queries
@@ -25,6 +25,7 @@ from portal.lifecycle import Action, State
 from portal.models import (
     Attachment,
     CatalogItem,
+    PartyRelation,
     PendingUpload,
     ServiceRequest,
     TimelineEntry,
@@ -146,7 +147,7 @@ def create(slug: str) -> ResponseReturnValue:
 # ------------------------------------------------------------------ lists
 
 
-def _list_page(scope: ColumnElement[bool], template: str, title: str) -> str:
+def _list_page(relation: PartyRelation, template: str, title: str) -> str:
     args = request.args
     sort = args.get("ordem", "aberto")
     descending = args.get("dir", "desc") != "asc"
@@ -156,7 +157,8 @@ def _list_page(scope: ColumnElement[bool], template: str, title: str) -> str:
         page_number = 1
     page = queries.request_list(
         db.session,
-        scope,
+        _me(),
+        relation,
         number=args.get("numero", "")[:20],
         state=args.get("estado", ""),
         sort=sort,
@@ -177,13 +179,13 @@ def _list_page(scope: ColumnElement[bool], template: str, title: str) -> str:
 @bp.get("/solicitacoes")
 @login_required
 def mine() -> str:
-    return _list_page(queries.mine(_me()), "requests/list.html", "Minhas Solicitações")
+    return _list_page(PartyRelation.MINE, "requests/list.html", "Minhas Solicitações")
 
 
 @bp.get("/acompanhamentos")
 @login_required
 def following() -> str:
-    return _list_page(queries.following(_me()), "requests/list.html", "Meus Acompanhamentos")
+    return _list_page(PartyRelation.FOLLOWING, "requests/list.html", "Meus Acompanhamentos")
 
 
 # ------------------------------------------------------------------ the request page
