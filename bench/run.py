@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate import BENCH_PASSWORD, HEAVY_CPF  # noqa: E402
 from portal.cpf import make_cpf  # noqa: E402
+from portal.models import format_number  # noqa: E402
 
 AGENT_CPF = make_cpf("800000000")
 # Each wrk thread has its own Lua state: count there, add up in done().
@@ -212,6 +213,44 @@ def ensure_wrk() -> None:
     raise SystemExit("wrk is missing: apt-get install wrk")
 
 
+def generated(url: str, requests: int) -> bool:
+    """Whether `url` already holds a generated database of this size (runs add a few rows)."""
+    import sqlalchemy as sa
+
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return False
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            count = conn.execute(sa.text("SELECT value FROM counters WHERE name = 'request'"))
+            value = count.scalar()
+    except sa.exc.DBAPIError:
+        return False
+    finally:
+        engine.dispose()
+    return value is not None and requests <= value < requests + 100_000
+
+
+def queue_length(url: str, cpf: str) -> int:
+    """Active requests in the queues of the agent with this CPF (for its deepest page)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        total = conn.execute(
+            sa.text(
+                "SELECT SUM(q.total) FROM queue_counts q "
+                "JOIN group_members m ON m.group_id = q.group_key "
+                "JOIN users u ON u.id = m.user_id "
+                "WHERE u.cpf = :cpf AND q.state IN "
+                "('awaiting_support', 'awaiting_user', 'in_progress', 'open')"
+            ),
+            {"cpf": cpf},
+        ).scalar()
+    engine.dispose()
+    return int(total or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100_000)
@@ -224,8 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_wrk()
     url = args.url or f"sqlite:///{ROOT / 'instance' / f'bench-{args.requests}.db'}"
     database = "postgresql" if url.startswith("postgresql") else "sqlite"
-    sqlite_file = Path(url.removeprefix("sqlite:///")) if database == "sqlite" else None
-    if args.regenerate or (sqlite_file is not None and not sqlite_file.exists()) or args.url:
+    if args.regenerate or not generated(url, args.requests):
         from bench import generate
 
         generate.main(["--url", url, "--requests", str(args.requests)])
@@ -256,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         message = urllib.parse.urlencode({"csrf_token": token, "body": "Mensagem de carga"})
         deep = min(500, args.requests // 10 // 20)  # the heavy user owns a tenth, up to 12,000
         deep_row = (deep - 1) * 20 + 1
+        numbered = format_number(deep * 7)  # one of the heavy user's requests
+        queue_deep = min(500, queue_length(url, AGENT_CPF) // 20)
         endpoints = [
             ("ceiling: bare route", None, ceiling_base, "/", "ok", 200, None),
             ("ceiling: 25-row table", None, ceiling_base, "/table", "<table>", 200, None),
@@ -280,7 +320,15 @@ def main(argv: list[str] | None = None) -> int:
                 200,
                 None,
             ),
-            ("Minhas by Número", heavy, base, "/solicitacoes?numero=00012", "Linhas", 200, None),
+            (
+                "Minhas by Número",
+                heavy,
+                base,
+                f"/solicitacoes?numero={numbered}",
+                f'href="/solicitacoes/{numbered}"',
+                200,
+                None,
+            ),
             ("Meus Acompanhamentos", heavy, base, "/acompanhamentos", "Linhas", 200, None),
             ("search gerid", heavy, base, "/pesquisa?q=gerid", "result-title", 200, None),
             ("search accents", heavy, base, "/pesquisa?q=cadunico", "result-title", 200, None),
@@ -295,11 +343,11 @@ def main(argv: list[str] | None = None) -> int:
             ),
             ("agent queue p1", agent, base, "/atendimento", "Fila de Atendimento", 200, None),
             (
-                f"agent queue p{deep}",
+                f"agent queue p{queue_deep}",
                 agent,
                 base,
-                f"/atendimento?estado=todos&pagina={deep}",
-                f"Linhas {deep_row} -",
+                f"/atendimento?pagina={queue_deep}",
+                f"Linhas {(queue_deep - 1) * 20 + 1} -",
                 200,
                 None,
             ),
