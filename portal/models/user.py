@@ -76,7 +76,10 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    # "unnested": under an outer join (request.opened_by, entry.author) this renders as a flat
+    # LEFT OUTER JOIN; the nested "(users JOIN organisations)" form makes SQLite materialise both
+    # tables on every request page.
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin="unnested")
     groups: Mapped[list[SupportGroup]] = relationship(
         secondary=group_members, back_populates="members"
     )
