@@ -17,11 +17,12 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from portal.database import write_intent
 from portal.lifecycle import Action, State, TransitionError
-from portal.models import Heartbeat, PendingUpload, ServiceRequest
+from portal.models import Follower, Heartbeat, PendingUpload, ServiceRequest, User
 from portal.services import mail, notifications, requests
 from portal.services.errors import StaleObject
 from portal.services.uploads import storage_path
@@ -31,6 +32,7 @@ log = logging.getLogger("portal.jobs")
 T = TypeVar("T", bound=tuple)
 
 BATCH_SIZE = 200
+AUTO_CLOSE_BATCH = 2000
 PENDING_UPLOAD_TTL = timedelta(days=1)
 
 
@@ -50,47 +52,76 @@ def deliver_mail(session: Session, *, now: datetime | None = None) -> int:
             return total
 
 
+def _walk_due(
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    handle_batch: Callable[[list[ServiceRequest]], int],
+    *,
+    options: tuple[ExecutableOption, ...] = (),
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Handle the requests matching `conditions` in batches, one transaction per batch.
+
+    The due ids come from one index range scan (no ORDER BY: SQLite would walk the whole
+    table in id order to avoid a sort); each batch is then claimed inside a write transaction
+    (SKIP LOCKED on PostgreSQL) with the conditions checked again, so a row another runner
+    handled meanwhile is left alone. Returns the sum of what `handle_batch` reported.
+    """
+    session.rollback()
+    due = sorted(session.scalars(select(ServiceRequest.id).where(*conditions)))
+    session.rollback()
+    done = 0
+    for start in range(0, len(due), batch_size):
+        with write_intent():
+            session.rollback()
+            query = (
+                select(ServiceRequest)
+                .where(ServiceRequest.id.in_(due[start : start + batch_size]), *conditions)
+                .order_by(ServiceRequest.id)
+                .options(*options)
+            )
+            batch = list(session.scalars(_claim_query(session, query)))
+            if batch:
+                done += handle_batch(batch)
+            session.commit()
+    return done
+
+
+def _one_by_one(
+    session: Session, job: str, handle: Callable[[ServiceRequest], bool]
+) -> Callable[[list[ServiceRequest]], int]:
+    """Each row in its own savepoint, so one failure is logged and the batch goes on."""
+
+    def handle_batch(batch: list[ServiceRequest]) -> int:
+        done = 0
+        for request in batch:
+            try:
+                with session.begin_nested():
+                    done += handle(request)
+            except (TransitionError, StaleObject) as exc:
+                log.info("%s skipped %s: %s", job, request.number, exc)
+            except Exception:
+                log.exception("%s failed for %s; the batch goes on", job, request.number)
+        return done
+
+    return handle_batch
+
+
 def _for_each_due(
     session: Session,
     job: str,
     conditions: list[ColumnElement[bool]],
     handle: Callable[[ServiceRequest], bool],
 ) -> int:
-    """Walk the requests matching `conditions` in batches, one transaction per batch.
-
-    Rows are claimed inside a write transaction (SKIP LOCKED on PostgreSQL); each row is
-    handled in a savepoint so one failure is logged and the batch goes on. Returns how many
-    rows `handle` reported as done.
-    """
-    done = 0
-    last_id = 0
-    while True:
-        with write_intent():
-            session.rollback()
-            query = (
-                select(ServiceRequest)
-                .where(*conditions, ServiceRequest.id > last_id)
-                .order_by(ServiceRequest.id)
-                .limit(BATCH_SIZE)
-            )
-            batch = list(session.scalars(_claim_query(session, query)))
-            if not batch:
-                session.rollback()
-                return done
-            for request in batch:
-                last_id = request.id
-                try:
-                    with session.begin_nested():
-                        done += handle(request)
-                except (TransitionError, StaleObject) as exc:
-                    log.info("%s skipped %s: %s", job, request.number, exc)
-                except Exception:
-                    log.exception("%s failed for %s; the batch goes on", job, request.number)
-            session.commit()
+    return _walk_due(session, conditions, _one_by_one(session, job, handle))
 
 
 def auto_close(session: Session, *, now: datetime | None = None) -> int:
-    """Close requests whose solution waited PORTAL_AUTO_CLOSE_DAYS without an answer."""
+    """Close requests whose solution waited PORTAL_AUTO_CLOSE_DAYS without an answer.
+
+    A batch is closed with a few set-based statements; if that fails, the same batch is
+    closed row by row, so one bad row never stops the others.
+    """
     now = now or utcnow()
     days = current_app.config["AUTO_CLOSE_DAYS"]
     reason = f"Fechado automaticamente após {days} dias sem resposta"
@@ -99,11 +130,34 @@ def auto_close(session: Session, *, now: datetime | None = None) -> int:
         requests.fire(session, request, Action.AUTO_CLOSE, actor=None, reason=reason, now=now)
         return True
 
+    def close_batch(batch: list[ServiceRequest]) -> int:
+        try:
+            with session.begin_nested():
+                return requests.fire_as_system(
+                    session, batch, Action.AUTO_CLOSE, reason=reason, now=now
+                )
+        except Exception:
+            log.exception("auto_close: batch from %s failed; closing one by one", batch[0].number)
+            session.expire_all()
+            return _one_by_one(session, "auto_close", close)(batch)
+
     due = [
         ServiceRequest.state == State.AWAITING_USER.value,
         ServiceRequest.resolved_at <= now - timedelta(days=days),
     ]
-    return _for_each_due(session, "auto_close", due, close)
+    # What the state machine and the email need, and nothing else: at 100,000 rows the
+    # organisation joins and the JSON of every form would cost more than the writes.
+    people = (
+        defer(ServiceRequest.description),
+        defer(ServiceRequest.field_values),
+        selectinload(ServiceRequest.opened_by).lazyload(User.organisation),
+        selectinload(ServiceRequest.requested_for).lazyload(User.organisation),
+        selectinload(ServiceRequest.followers)
+        .selectinload(Follower.user)
+        .lazyload(User.organisation),
+        selectinload(ServiceRequest.item),
+    )
+    return _walk_due(session, due, close_batch, options=people, batch_size=AUTO_CLOSE_BATCH)
 
 
 def remind(session: Session, *, now: datetime | None = None) -> int:

@@ -12,7 +12,8 @@ import logging
 import smtplib
 import ssl
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -20,7 +21,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
+from jinja2 import Environment, select_autoescape
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -35,6 +37,8 @@ log = logging.getLogger("portal.mail")
 CLAIM_DURATION = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
+# Set inside batched(): queue_email collects rows there instead of inserting one by one.
+_batch: ContextVar[list[dict[str, Any]] | None] = ContextVar("outbox_batch", default=None)
 
 
 def queue_email(
@@ -50,37 +54,72 @@ def queue_email(
     """Render `email/<template>.txt` and `.html` and add one outbox row per recipient.
 
     With a dedupe_key, a second call for the same (key, recipient) adds nothing, which makes
-    jobs safe to run twice. Returns the number of rows added.
+    jobs safe to run twice. Returns the number of rows added (inside batched(): queued).
     """
     recipients = sorted({addr.strip().lower() for addr in to if addr and addr.strip()})
     if not recipients:
         return 0
-    body_text = render_template(f"email/{template}.txt", **context)
-    body_html = render_template(f"email/{template}.html", **context)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    env = _email_environment()
+    body_text = env.get_template(f"email/{template}.txt").render(context)
+    body_html = env.get_template(f"email/{template}.html").render(context)
     now = utcnow()
+    rows = [
+        {
+            "recipient": recipient,
+            "subject": subject,
+            "body_text": body_text,
+            "body_html": body_html,
+            "dedupe_key": f"{dedupe_key}:{recipient}" if dedupe_key else None,
+            "request_id": request_id,
+            "status": MailStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for recipient in recipients
+    ]
+    collected = _batch.get()
+    if collected is not None:
+        collected.extend(rows)
+        return len(rows)
     added = 0
-    for recipient in recipients:
-        key = f"{dedupe_key}:{recipient}" if dedupe_key else None
-        stmt = (
-            insert(OutboxEmail)
-            .values(
-                recipient=recipient,
-                subject=subject,
-                body_text=body_text,
-                body_html=body_html,
-                dedupe_key=key,
-                request_id=request_id,
-                status=MailStatus.PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(OutboxEmail.id)
-        )
+    for row in rows:
+        stmt = _insert_new(session).values(**row).returning(OutboxEmail.id)
         added += len(session.execute(stmt).all())
     return added
+
+
+def _email_environment() -> Environment:
+    """The app's templates and filters without the web globals and context processors.
+
+    Emails use neither, and jobs render thousands: every render copies the globals.
+    """
+    env = current_app.extensions.get("email_jinja")
+    if env is None:
+        web = current_app.jinja_env
+        env = Environment(loader=web.loader, autoescape=select_autoescape(["html"]))
+        env.filters.update(web.filters)
+        current_app.extensions["email_jinja"] = env
+    return env
+
+
+def _insert_new(session: Session) -> Any:
+    """INSERT into the outbox that skips a dedupe key already there."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(OutboxEmail.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+@contextlib.contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Queue every email of the block in one multi-row INSERT at its end (bulk jobs)."""
+    rows: list[dict[str, Any]] = []
+    token = _batch.set(rows)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if rows:
+        session.execute(_insert_new(session), rows)
 
 
 @dataclass(frozen=True)

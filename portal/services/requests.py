@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import lifecycle
@@ -24,7 +25,7 @@ from portal.models import (
     TimelineEntry,
     User,
 )
-from portal.services import notifications
+from portal.services import mail, notifications
 from portal.services.errors import NotFound, StaleObject, ValidationError
 from portal.services.numbering import next_request_number
 from portal.services.uploads import attach
@@ -221,20 +222,7 @@ def fire(
     request.updated_at = now
     if action is Action.RESOLVE:
         request.reminded_at = None
-    session.add(
-        TimelineEntry(
-            request_id=request.id,
-            kind=EntryKind.TRANSITION,
-            author_id=actor.id if actor else None,
-            body=transition_text(outcome),
-            public=True,
-            action=action.value,
-            from_state=outcome.before.state.value,
-            to_state=after.state.value,
-            occurred_at=now,
-            created_at=now,
-        )
-    )
+    session.add(TimelineEntry(**_transition_entry(request.id, outcome, actor, now)))
     try:
         session.flush()
     except StaleDataError as exc:
@@ -242,6 +230,101 @@ def fire(
     notifications.transition(session, request, outcome, actor)
     log.info("request %s %s by %s", request.number, action.value, actor.id if actor else "system")
     return outcome
+
+
+def _transition_entry(
+    request_id: int, outcome: Outcome, actor: User | None, now: datetime
+) -> dict[str, Any]:
+    """The timeline entry's columns for one transition."""
+    return {
+        "request_id": request_id,
+        "kind": EntryKind.TRANSITION,
+        "author_id": actor.id if actor else None,
+        "body": transition_text(outcome),
+        "public": True,
+        "action": outcome.action.value,
+        "from_state": outcome.before.state.value,
+        "to_state": outcome.after.state.value,
+        "occurred_at": now,
+        "created_at": now,
+    }
+
+
+def fire_as_system(
+    session: Session,
+    batch: list[ServiceRequest],
+    action: Action,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """The system's `action` on many requests at once, for jobs; returns how many moved.
+
+    Each request still goes through the state machine (one it refuses is skipped), but the
+    writes are one UPDATE and one INSERT of timeline entries per batch, and the emails one INSERT
+    into the outbox. The caller must hold the rows: inside SQLite's write transaction, or
+    claimed with FOR UPDATE on PostgreSQL, so no version can change between read and write.
+    """
+    now = now or utcnow()
+    moved: list[tuple[ServiceRequest, Outcome]] = []
+    for request in batch:
+        try:
+            outcome = lifecycle.transition(
+                request.snapshot(), action, {Actor.SYSTEM}, now=now, reason=reason
+            )
+        except lifecycle.TransitionError as exc:
+            log.info("%s skipped %s: %s", action.value, request.number, exc)
+            continue
+        moved.append((request, outcome))
+    if not moved:
+        return 0
+    table = ServiceRequest.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            state=bindparam("new_state"),
+            resolved_at=bindparam("new_resolved_at"),
+            closed_at=bindparam("new_closed_at"),
+            cancellation_requested=bindparam("new_flag"),
+            updated_at=now,
+            version=table.c.version + 1,
+        ),
+        [
+            {
+                "row_id": request.id,
+                "new_state": outcome.after.state.value,
+                "new_resolved_at": outcome.after.resolved_at,
+                "new_closed_at": outcome.after.closed_at,
+                "new_flag": outcome.after.cancellation_requested,
+            }
+            for request, outcome in moved
+        ],
+    )
+    session.execute(
+        insert(TimelineEntry.__table__),
+        [_transition_entry(request.id, outcome, None, now) for request, outcome in moved],
+    )
+    with mail.batched(session):
+        for request, outcome in moved:
+            _mirror(request, outcome, now)
+            notifications.transition(session, request, outcome, None)
+    log.info("%s: %d requests by system", action.value, len(moved))
+    return len(moved)
+
+
+def _mirror(request: ServiceRequest, outcome: Outcome, now: datetime) -> None:
+    """Show a bulk UPDATE on the loaded object without making the session write it again."""
+    after = outcome.after
+    for name, value in (
+        ("state", after.state.value),
+        ("resolved_at", after.resolved_at),
+        ("closed_at", after.closed_at),
+        ("cancellation_requested", after.cancellation_requested),
+        ("updated_at", now),
+        ("version", request.version + 1),
+    ):
+        set_committed_value(request, name, value)
 
 
 def transition_text(outcome: Outcome) -> str:

@@ -13,7 +13,7 @@ from flask import Flask
 from portal import jobs
 from portal.extensions import db
 from portal.lifecycle import Action, State
-from portal.models import OutboxEmail, PendingUpload, ServiceRequest, TimelineEntry
+from portal.models import Follower, OutboxEmail, PendingUpload, ServiceRequest, TimelineEntry
 from portal.services import requests as request_service
 from portal.services.uploads import stage_files, storage_path
 from portal.timeutil import utcnow
@@ -77,6 +77,44 @@ def test_auto_close_exactly_at_the_deadline_and_not_before(app: Flask, resolve) 
     )
     assert any("fechada automaticamente" in s for s in subjects)
     assert jobs.auto_close(db.session, now=deadline + DAY) == 0  # idempotent
+
+
+def test_auto_close_writes_a_batch_in_the_same_few_statements(
+    app: Flask, resolve, make_user, count_queries
+) -> None:
+    """100,000 due requests must close in under a minute: no statement per row."""
+    resolved_at = utcnow() - 10 * DAY
+    follower = make_user(name="Seguidora")
+
+    def close_due(count: int) -> tuple[int, dict[int, int]]:
+        due = [resolve(resolved_at)[0] for _ in range(count)]
+        versions = {r.id: r.version for r in due}
+        db.session.add_all(
+            Follower(request_id=r.id, user_id=follower.id, created_at=resolved_at) for r in due
+        )
+        db.session.commit()
+        with count_queries() as statements:
+            assert jobs.auto_close(db.session) == count
+        return len(statements), versions
+
+    few, _ = close_due(2)
+    many, versions = close_due(9)
+    assert many == few
+    db.session.rollback()
+    for request_id, version in versions.items():
+        closed = db.session.get(ServiceRequest, request_id)
+        assert closed.state == State.CLOSED.value
+        assert closed.version == version + 1  # one write, not a second ORM flush
+        assert _entries(request_id, "auto_close") == 1
+        recipients = set(
+            db.session.scalars(
+                sa.select(OutboxEmail.recipient).where(
+                    OutboxEmail.request_id == request_id,
+                    OutboxEmail.subject.contains("fechada automaticamente"),
+                )
+            )
+        )
+        assert recipients == {closed.opened_by.email, follower.email}
 
 
 def test_rejection_restarts_the_clock(app: Flask, resolve) -> None:

@@ -1,0 +1,158 @@
+"""Time the auto-close job on a copy of a generated database.
+
+    python bench/autoclose.py --requests 1000000            (make bench-autoclose)
+    python bench/autoclose.py --requests 1000000 --url postgresql+psycopg://postgres@127.0.0.1/bench
+
+Works on a copy (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL), so the
+benchmark database stays as generated. Two runs of jobs.auto_close:
+
+1. nothing due: every request awaiting the user was resolved a day ago;
+2. --due requests (default 100,000) resolved eight days ago, which the run must close, each
+   with its timeline entry and its outbox email.
+
+Prints the times and writes them to bench/results/autoclose-latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from contextlib import closing
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from portal import create_app  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.jobs import auto_close  # noqa: E402
+from portal.timeutil import utcnow  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def copy_database(url: str) -> str:
+    """A scratch copy of the database at `url`; returns its URL."""
+    if url.startswith("sqlite:///"):
+        source = Path(url.removeprefix("sqlite:///"))
+        target = source.with_name(source.stem + "-autoclose.db")
+        _remove_sqlite(target)
+        # The backup API copies a consistent image, including what is still in the WAL.
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+        return f"sqlite:///{target}"
+    base, name = url.rsplit("/", 1)
+    scratch = f"{name}_autoclose"
+    engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname IN ('{name}', '{scratch}') AND pid <> pg_backend_pid()"
+        )
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {scratch}")
+        conn.exec_driver_sql(f"CREATE DATABASE {scratch} TEMPLATE {name}")
+    engine.dispose()
+    return f"{base}/{scratch}"
+
+
+def drop_copy(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        _remove_sqlite(Path(url.removeprefix("sqlite:///")))
+        return
+    base, name = url.rsplit("/", 1)
+    engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+    engine.dispose()
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def nothing_due() -> None:
+    """Every request awaiting the user was resolved a day ago."""
+    now = utcnow()
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE service_requests SET resolved_at = :recent WHERE state = 'awaiting_user'"
+            ),
+            {"recent": _stored(conn, now - timedelta(days=1))},
+        )
+
+
+def resolve_some(due: int) -> None:
+    """`due` requests resolved 8 days ago (the triggers keep the derived tables, as for the app)."""
+    old = utcnow() - timedelta(days=8)
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE service_requests SET state = 'awaiting_user', resolved_at = :old, "
+                "closed_at = NULL, version = version + 1 WHERE id IN (SELECT id FROM service_requests "
+                "WHERE state IN ('in_progress', 'open', 'awaiting_support', 'closed') "
+                "ORDER BY id LIMIT :due)"
+            ),
+            {"old": _stored(conn, old), "due": due},
+        )
+
+
+def _stored(conn: sa.Connection, value: object) -> object:
+    if conn.dialect.name == "sqlite":
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--url", help="database URL (default: instance/bench-<N>.db)")
+    parser.add_argument("--due", type=int, default=100_000)
+    args = parser.parse_args(argv)
+    url = args.url or f"sqlite:///{ROOT / 'instance' / f'bench-{args.requests}.db'}"
+    scratch = copy_database(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": scratch, "SECRET_KEY": "bench"})
+    try:
+        with app.app_context():
+            nothing_due()
+            started = time.perf_counter()
+            nothing = auto_close(db.session)
+            idle_ms = (time.perf_counter() - started) * 1000
+            assert nothing == 0, nothing
+            resolve_some(args.due)
+            started = time.perf_counter()
+            closed = auto_close(db.session)
+            busy_s = time.perf_counter() - started
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop_copy(scratch)
+    database = "postgresql" if url.startswith("postgresql") else "sqlite"
+    result = {
+        "database": database,
+        "requests_in_db": args.requests,
+        "nothing_due_ms": round(idle_ms, 1),
+        "due": args.due,
+        "closed": closed,
+        "closing_s": round(busy_s, 1),
+        "closed_per_s": round(closed / busy_s, 1),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "autoclose-latest.json").write_text(json.dumps(result, indent=2))
+    print(
+        f"auto-close on {database} with {args.requests:,} requests: nothing due in "
+        f"{idle_ms:.1f} ms; {closed:,} of {args.due:,} due closed in {busy_s:.1f} s "
+        f"({closed / busy_s:.0f}/s)"
+    )
+    return 0 if closed == args.due else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
