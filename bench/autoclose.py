@@ -96,7 +96,8 @@ def resolve_some(due: int) -> None:
         conn.execute(
             sa.text(
                 "UPDATE service_requests SET state = 'awaiting_user', resolved_at = :old, "
-                "closed_at = NULL, version = version + 1 WHERE id IN (SELECT id FROM service_requests "
+                "closed_at = NULL, version = version + 1 "
+                "WHERE id IN (SELECT id FROM service_requests "
                 "WHERE state IN ('in_progress', 'open', 'awaiting_support', 'closed') "
                 "ORDER BY id LIMIT :due)"
             ),

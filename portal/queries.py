@@ -7,11 +7,13 @@ search never reveal a request the viewer cannot open.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, text, true
-from sqlalchemy.orm import Session, joinedload, selectinload
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, text, true
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from portal.lifecycle import ACTIVE_STATES, State
 from portal.models import (
@@ -105,15 +107,36 @@ class Page:
         return self.page < self.pages
 
 
+def _count_to_horizon(
+    session: Session, ids: Select[Any], page: int, per_page: int
+) -> tuple[int, bool]:
+    """Count only as far as ten pages past this one: (total, whether there are more).
+
+    A person with 12,000 requests would otherwise count them all on every page view.
+    """
+    horizon = (max(1, page) + 10) * per_page
+    total = session.scalar(select(func.count()).select_from(ids.limit(horizon + 1).subquery()))
+    total = total or 0
+    return min(total, horizon), total > horizon
+
+
 def _clamp(page: int, total: int, per_page: int) -> int:
     return max(1, min(page, max(1, math.ceil(total / per_page))))
 
 
+LIST_DEFERRED = (defer(SR.description), defer(SR.field_values))
+
+
 def _rows_by_id(session: Session, ids: list[int], *options: Any) -> list[ServiceRequest]:
-    """Load a page of requests by id, in the order of `ids` (the deferred join)."""
+    """Load a page of requests by id, in the order of `ids` (the deferred join).
+
+    Lists never show the description or the form's values: not loading them spares a JSON
+    parse and a long text per row.
+    """
     if not ids:
         return []
-    found = {r.id: r for r in session.scalars(select(SR).where(SR.id.in_(ids)).options(*options))}
+    query = select(SR).where(SR.id.in_(ids)).options(*LIST_DEFERRED, *options)
+    found = {r.id: r for r in session.scalars(query)}
     return [found[i] for i in ids if i in found]
 
 
@@ -155,7 +178,7 @@ def request_list(
         ids = ids.where(SR.number == exact)
     elif cleaned:
         ids = ids.where(SR.number.contains(cleaned, autoescape=True))
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    total, more = _count_to_horizon(session, ids, page, per_page)
     page = _clamp(page, total, per_page)
     if sort == "aberto" or sort not in SORTS:
         order = [P.opened_at, P.request_id]
@@ -166,7 +189,7 @@ def request_list(
     ids = ids.order_by(*(c.desc() if descending else c.asc() for c in order))
     page_ids = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
     rows = _rows_by_id(session, page_ids, joinedload(SR.item))
-    return Page(rows=rows, total=total, page=page, per_page=per_page)
+    return Page(rows=rows, total=total, page=page, per_page=per_page, more=more)
 
 
 def open_count(session: Session, user: User) -> int:
@@ -200,16 +223,35 @@ def counts_by_service_and_state(session: Session, user: User) -> list[tuple[str,
     return [(name, State(state).label, count) for name, state, count in rows]
 
 
+POPULAR_TTL = 300.0  # seconds
+
+
 def popular_items(session: Session, user: User, limit: int = 4) -> list[CatalogItem]:
-    """Itens Populares: the catalog items my organisation uses most (then the catalog order)."""
+    """Itens Populares: the catalog items my organisation uses most (then the catalog order).
+
+    The ranking is kept per organisation for five minutes in each process: it moves slowly,
+    and counting an organisation's requests was the dearest query of the home page.
+    """
+    cache = current_app.extensions.setdefault("popular_items", {})
+    key = (user.organisation_id, limit)
+    now = time.monotonic()
+    expires, ids = cache.get(key, (0.0, []))
+    if expires <= now:
+        ids = _rank_items(session, user.organisation_id, limit)
+        cache[key] = (now + POPULAR_TTL, ids)
+    found = {i.id: i for i in session.scalars(select(CatalogItem).where(CatalogItem.id.in_(ids)))}
+    return [found[i] for i in ids if i in found and found[i].active]
+
+
+def _rank_items(session: Session, organisation_id: int, limit: int) -> list[int]:
     usage = (
         select(SR.item_id, func.count().label("uses"))
-        .where(SR.organisation_id == user.organisation_id)
+        .where(SR.organisation_id == organisation_id)
         .group_by(SR.item_id)
         .subquery()
     )
     query = (
-        select(CatalogItem)
+        select(CatalogItem.id)
         .outerjoin(usage, usage.c.item_id == CatalogItem.id)
         .where(CatalogItem.active)
         .order_by(func.coalesce(usage.c.uses, 0).desc(), CatalogItem.position, CatalogItem.name)
@@ -372,11 +414,7 @@ def agent_queue(
     total = _counted_total(session, agent, filters)
     more = False
     if total is None:
-        horizon = (max(1, page) + 10) * per_page
-        total = session.scalar(select(func.count()).select_from(ids.limit(horizon + 1).subquery()))
-        total = total or 0
-        more = total > horizon
-        total = min(total, horizon)
+        total, more = _count_to_horizon(session, ids, page, per_page)
     page = _clamp(page, total, per_page)
     order = [SR.opened_at, SR.id]
     ids = ids.order_by(*(c.asc() if filters.oldest_first else c.desc() for c in order))
@@ -386,7 +424,7 @@ def agent_queue(
         page_ids,
         joinedload(SR.item),
         joinedload(SR.organisation),
-        joinedload(SR.assignee),
+        joinedload(SR.assignee).lazyload(User.organisation),
         joinedload(SR.group),
     )
     return Page(rows=rows, total=total, page=page, per_page=per_page, more=more)

@@ -18,7 +18,7 @@ from portal.models import (
     SupportGroup,
     derived,
 )
-from portal.queries import QueueFilters, agent_queue
+from portal.queries import QueueFilters, agent_queue, request_list
 from portal.services import requests as request_service
 from tests.conftest import AuthActions
 
@@ -122,6 +122,19 @@ def test_deep_queue_pages_say_more_when_counting_stopped(cast, make_request) -> 
     assert (page.total, page.more, page.has_next) == (11, True, True)
     last = agent_queue(db.session, cast["agent"], QueueFilters(text="lenta"), per_page=1, page=14)
     assert (last.page, last.total, last.more, last.has_next) == (14, 14, False, False)
+
+
+def test_my_list_counts_only_ten_pages_ahead(auth: AuthActions, cast, make_request) -> None:
+    """Someone with thousands of requests must not count them all on every page view."""
+    for _ in range(14):
+        make_request(cast["opener"])
+    first = request_list(db.session, cast["opener"], PartyRelation.MINE, per_page=1)
+    assert (first.total, first.more, first.has_next) == (11, True, True)
+    last = request_list(db.session, cast["opener"], PartyRelation.MINE, per_page=1, page=14)
+    assert (last.page, last.total, last.more, last.has_next) == (14, 14, False, False)
+    auth.login(cast["opener"])
+    html = auth.client.get("/solicitacoes").get_data(as_text=True)
+    assert "Linhas 1 - 14 de 14" in html  # under the horizon the count is exact
 
 
 def test_assigned_to_me_shows_mine_from_any_group(auth: AuthActions, cast, make_request) -> None:
