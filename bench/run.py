@@ -231,6 +231,24 @@ def generated(url: str, requests: int) -> bool:
     return value is not None and requests <= value < requests + 100_000
 
 
+def open_request_number(url: str, cpf: str) -> str:
+    """A request of this user that still takes messages (the POST message target)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        number = conn.execute(
+            sa.text(
+                "SELECT r.number FROM service_requests r JOIN users u ON u.id = r.opened_by_id "
+                "WHERE u.cpf = :cpf AND r.state IN ('open', 'in_progress', 'awaiting_support') "
+                "ORDER BY r.id LIMIT 1"
+            ),
+            {"cpf": cpf},
+        ).scalar_one()
+    engine.dispose()
+    return number
+
+
 def queue_length(url: str, cpf: str) -> int:
     """Active requests in the queues of the agent with this CPF (for its deepest page)."""
     import sqlalchemy as sa
@@ -259,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument(
+        "--only", help="run only endpoints whose name contains this text (and the ceilings)"
+    )
     args = parser.parse_args(argv)
     ensure_wrk()
     url = args.url or f"sqlite:///{ROOT / 'instance' / f'bench-{args.requests}.db'}"
@@ -352,8 +373,18 @@ def main(argv: list[str] | None = None) -> int:
                 None,
             ),
             ("POST new request", heavy, base, "/catalogo/gerid", None, 302, new_request),
-            ("POST message", heavy, base, "/solicitacoes/CS0000002/mensagem", None, 302, message),
+            (
+                "POST message",
+                heavy,
+                base,
+                f"/solicitacoes/{open_request_number(url, HEAVY_CPF)}/mensagem",
+                None,
+                302,
+                message,
+            ),
         ]
+        if args.only:
+            endpoints = [e for e in endpoints if e[0].startswith("ceiling") or args.only in e[0]]
         for name, who, host, path, marker, expected, body in endpoints:
             if marker is not None:
                 check_page(who, host, path, marker)

@@ -8,6 +8,9 @@ another writer got in between, ignoring the busy timeout.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -55,6 +58,83 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    lock_path = _writer_lock_path(engine)
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        if not _write_intent.get():
+            connection.exec_driver_sql("BEGIN")
+            return
+        if lock_path is not None:
+            _take_writer_lock(connection.connection.dbapi_connection, lock_path)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    # These events come just before SQLAlchemy's own COMMIT/ROLLBACK: end the transaction here
+    # so the lock is released after it, not before (the later call finds nothing to end).
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Any) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if id(dbapi_connection) in _held_locks:
+            try:
+                dbapi_connection.commit()
+            finally:
+                _release_writer_lock(dbapi_connection)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Any) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if id(dbapi_connection) in _held_locks:
+            try:
+                dbapi_connection.rollback()
+            finally:
+                _release_writer_lock(dbapi_connection)
+
+    @event.listens_for(engine, "checkin")
+    @event.listens_for(engine, "close")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        _release_writer_lock(dbapi_connection)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(dbapi_connection: Any, _record: Any, _exception: Any) -> None:
+        _release_writer_lock(dbapi_connection)
+
+
+# SQLite makes a second writer wait in its busy handler, which sleeps 1, 2, 5 ... up to 100 ms
+# between tries: under load a writer can sleep far longer than the lock is held, and p99 of
+# every POST grows to seconds. Writers of all processes queue on a file lock first, so the
+# next one starts the moment the last one ends; the busy handler is left for the rare writer
+# that comes from elsewhere (a shell, a migration).
+WRITER_LOCK_POLL = 0.0005  # seconds
+WRITER_LOCK_TIMEOUT = 15.0  # as the busy timeout; then SQLite's own waiting takes over
+_held_locks: dict[int, int] = {}  # id(DBAPI connection) -> file descriptor held
+
+
+def _writer_lock_path(engine: Engine) -> str | None:
+    database = engine.url.database
+    if not database or database == ":memory:" or engine.url.query.get("mode") == "memory":
+        return None
+    return f"{os.path.abspath(database)}.writelock"
+
+
+def _take_writer_lock(dbapi_connection: Any, path: str) -> None:
+    key = id(dbapi_connection)
+    if key in _held_locks:
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + WRITER_LOCK_TIMEOUT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                return
+            time.sleep(WRITER_LOCK_POLL)
+    _held_locks[key] = fd
+
+
+def _release_writer_lock(dbapi_connection: Any) -> None:
+    fd = _held_locks.pop(id(dbapi_connection), None)
+    if fd is not None:
+        os.close(fd)  # closing the descriptor drops the lock

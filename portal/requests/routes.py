@@ -137,9 +137,10 @@ def create(slug: str) -> ResponseReturnValue:
         created = request_service.create_request(
             db.session, **fields, extra_phone=phone, uploads=pending
         )
+        number = created.number  # read before the commit expires it (no second transaction)
         db.session.commit()
-        flash(f"Solicitação {created.number} registrada.", "success")
-        return redirect(url_for("requests.show", number=created.number))
+        flash(f"Solicitação {number} registrada.", "success")
+        return redirect(url_for("requests.show", number=number))
     db.session.commit()  # keep the files already accepted for the next try
     return _render_form(item, data, pending, refused, 400)
 
@@ -262,11 +263,12 @@ def message(number: str) -> ResponseReturnValue:
     except ServiceError as exc:
         db.session.rollback()
         return render_request(req, message_error=str(exc), status=400)
+    number = req.number  # read before the commit expires it (no second transaction)
     db.session.commit()
     flash(
         "Mensagem enviada." if request.form.get("body", "").strip() else "Anexo enviado.", "success"
     )
-    return redirect(url_for("requests.show", number=req.number))
+    return redirect(url_for("requests.show", number=number))
 
 
 @bp.post("/solicitacoes/<number>/acoes/<action>")

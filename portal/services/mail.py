@@ -82,11 +82,9 @@ def queue_email(
     if collected is not None:
         collected.extend(rows)
         return len(rows)
-    added = 0
-    for row in rows:
-        stmt = _insert_new(session).values(**row).returning(OutboxEmail.id)
-        added += len(session.execute(stmt).all())
-    return added
+    # executemany: one compiled statement whatever the number of recipients (a group has many).
+    inserted = session.execute(_insert_new(session).returning(OutboxEmail.__table__.c.id), rows)
+    return len(inserted.all())
 
 
 def _email_environment() -> Environment:

@@ -1,0 +1,71 @@
+"""SQLite writers of every process queue on a file lock held exactly as long as their write."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, text
+
+from portal.database import write_intent
+from portal.extensions import db
+from portal.models import Organisation
+
+
+@pytest.fixture
+def lock_probe(app: Flask):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the writer lock is for SQLite only")
+    path = f"{os.path.abspath(db.engine.url.database)}.writelock"
+
+    def held() -> bool:
+        """As another process would see it: flock conflicts across open files."""
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    return held
+
+
+def test_a_write_transaction_holds_the_lock_until_it_commits(app: Flask, lock_probe) -> None:
+    db.session.rollback()
+    with write_intent():
+        db.session.add(Organisation(kind="municipio", identifier="9999999", name="Teste", uf="SP"))
+        db.session.flush()
+        assert lock_probe()
+        db.session.commit()
+    assert not lock_probe()
+    db.session.rollback()
+    assert db.session.scalar(select(Organisation.name).where(Organisation.identifier == "9999999"))
+
+
+def test_a_rolled_back_write_releases_the_lock(app: Flask, lock_probe) -> None:
+    db.session.rollback()
+    with write_intent():
+        db.session.execute(text("SELECT 1"))
+        assert lock_probe()
+        db.session.rollback()
+    assert not lock_probe()
+
+
+def test_readers_never_take_the_lock(app: Flask, lock_probe) -> None:
+    db.session.rollback()
+    db.session.execute(text("SELECT 1"))
+    assert not lock_probe()
+    db.session.rollback()
+
+
+def test_a_returned_connection_never_keeps_the_lock(app: Flask, lock_probe) -> None:
+    with write_intent():
+        connection = db.engine.connect()
+        connection.execute(text("SELECT 1"))
+        assert lock_probe()
+        connection.close()  # no commit or rollback by the caller: the pool resets it
+    assert not lock_probe()
