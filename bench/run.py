@@ -219,53 +219,48 @@ def generated(url: str, requests: int) -> bool:
 
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return False
+    try:
+        value = _scalar(url, "SELECT value FROM counters WHERE name = 'request'")
+    except sa.exc.DBAPIError:
+        return False
+    return value is not None and requests <= value < requests + 100_000
+
+
+def _scalar(url: str, sql: str, **params: object) -> object:
+    import sqlalchemy as sa
+
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            count = conn.execute(sa.text("SELECT value FROM counters WHERE name = 'request'"))
-            value = count.scalar()
-    except sa.exc.DBAPIError:
-        return False
+            return conn.execute(sa.text(sql), params).scalar()
     finally:
         engine.dispose()
-    return value is not None and requests <= value < requests + 100_000
 
 
 def open_request_number(url: str, cpf: str) -> str:
     """A request of this user that still takes messages (the POST message target)."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        number = conn.execute(
-            sa.text(
-                "SELECT r.number FROM service_requests r JOIN users u ON u.id = r.opened_by_id "
-                "WHERE u.cpf = :cpf AND r.state IN ('open', 'in_progress', 'awaiting_support') "
-                "ORDER BY r.id LIMIT 1"
-            ),
-            {"cpf": cpf},
-        ).scalar_one()
-    engine.dispose()
-    return number
+    return str(
+        _scalar(
+            url,
+            "SELECT r.number FROM service_requests r JOIN users u ON u.id = r.opened_by_id "
+            "WHERE u.cpf = :cpf AND r.state IN ('open', 'in_progress', 'awaiting_support') "
+            "ORDER BY r.id LIMIT 1",
+            cpf=cpf,
+        )
+    )
 
 
 def queue_length(url: str, cpf: str) -> int:
     """Active requests in the queues of the agent with this CPF (for its deepest page)."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        total = conn.execute(
-            sa.text(
-                "SELECT SUM(q.total) FROM queue_counts q "
-                "JOIN group_members m ON m.group_id = q.group_key "
-                "JOIN users u ON u.id = m.user_id "
-                "WHERE u.cpf = :cpf AND q.state IN "
-                "('awaiting_support', 'awaiting_user', 'in_progress', 'open')"
-            ),
-            {"cpf": cpf},
-        ).scalar()
-    engine.dispose()
+    total = _scalar(
+        url,
+        "SELECT SUM(q.total) FROM queue_counts q "
+        "JOIN group_members m ON m.group_id = q.group_key "
+        "JOIN users u ON u.id = m.user_id "
+        "WHERE u.cpf = :cpf AND q.state IN "
+        "('awaiting_support', 'awaiting_user', 'in_progress', 'open')",
+        cpf=cpf,
+    )
     return int(total or 0)
 
 

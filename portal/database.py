@@ -69,25 +69,13 @@ def configure_engine(engine: Engine) -> None:
             _take_writer_lock(connection.connection.dbapi_connection, lock_path)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
-    # These events come just before SQLAlchemy's own COMMIT/ROLLBACK: end the transaction here
-    # so the lock is released after it, not before (the later call finds nothing to end).
     @event.listens_for(engine, "commit")
     def _on_commit(connection: Any) -> None:
-        dbapi_connection = connection.connection.dbapi_connection
-        if id(dbapi_connection) in _held_locks:
-            try:
-                dbapi_connection.commit()
-            finally:
-                _release_writer_lock(dbapi_connection)
+        _end_and_release(connection.connection.dbapi_connection, "commit")
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(connection: Any) -> None:
-        dbapi_connection = connection.connection.dbapi_connection
-        if id(dbapi_connection) in _held_locks:
-            try:
-                dbapi_connection.rollback()
-            finally:
-                _release_writer_lock(dbapi_connection)
+        _end_and_release(connection.connection.dbapi_connection, "rollback")
 
     @event.listens_for(engine, "checkin")
     @event.listens_for(engine, "close")
@@ -132,6 +120,17 @@ def _take_writer_lock(dbapi_connection: Any, path: str) -> None:
                 return
             time.sleep(WRITER_LOCK_POLL)
     _held_locks[key] = fd
+
+
+def _end_and_release(dbapi_connection: Any, end: str) -> None:
+    """COMMIT or ROLLBACK now, then drop the lock, so it is released after the transaction ends
+    (SQLAlchemy's own call that follows finds nothing left to end)."""
+    if id(dbapi_connection) not in _held_locks:
+        return
+    try:
+        getattr(dbapi_connection, end)()
+    finally:
+        _release_writer_lock(dbapi_connection)
 
 
 def _release_writer_lock(dbapi_connection: Any) -> None:
