@@ -9,7 +9,7 @@ BENCH_REQUESTS ?= 100000
 export FLASK_APP := wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor chromium db demo-data demo run scheduler lint format test test-sqlite test-postgres bench clean
+.PHONY: help install vendor chromium db demo-data demo run scheduler lint format test test-sqlite test-postgres bench bench-autoclose clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ test: install vendor chromium ## ruff, then every test on SQLite, then on Postgr
 
 bench: install ## benchmark against the stack's own ceiling (BENCH_REQUESTS=100000; 1000000 for the big run)
 	$(BIN)/python bench/run.py --requests $(BENCH_REQUESTS) $(BENCH_ARGS)
+
+bench-autoclose: install ## time the auto-close job on a copy of the bench database (100,000 due at a million)
+	$(BIN)/python bench/autoclose.py --requests $(BENCH_REQUESTS) $(BENCH_ARGS)
 
 clean: ## remove the virtualenv, node_modules, static/vendor and caches (keeps instance/)
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -7,8 +7,11 @@ Works on a copy (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreS
 benchmark database stays as generated. Two runs of jobs.auto_close:
 
 1. nothing due: every request awaiting the user was resolved a day ago;
-2. --due requests (default 100,000) resolved eight days ago, which the run must close, each
-   with its timeline entry and its outbox email.
+2. --due requests (default 100,000, or half the requests) resolved eight days ago, which the
+   run must close, each with its timeline entry and its outbox email.
+
+The nothing-due run is timed twice: the first in a fresh process (connection, statement
+compilation), then as the scheduler meets it every minute.
 
 Prints the times and writes them to bench/results/autoclose-latest.json.
 """
@@ -20,6 +23,7 @@ import json
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +33,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import generate  # noqa: E402
+from bench.run import generated  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.jobs import auto_close  # noqa: E402
@@ -111,22 +117,31 @@ def _stored(conn: sa.Connection, value: object) -> object:
     return value
 
 
+def _timed(run: Callable[[], int]) -> tuple[float, int]:
+    started = time.perf_counter()
+    result = run()
+    return (time.perf_counter() - started) * 1000, result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--url", help="database URL (default: instance/bench-<N>.db)")
-    parser.add_argument("--due", type=int, default=100_000)
+    parser.add_argument("--due", type=int, help="default: 100,000, or half the requests")
+    parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    args.due = args.due or min(100_000, args.requests // 2)
     url = args.url or f"sqlite:///{ROOT / 'instance' / f'bench-{args.requests}.db'}"
+    if not generated(url, args.requests):
+        generate.main(["--url", url, "--requests", str(args.requests)])
     scratch = copy_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": scratch, "SECRET_KEY": "bench"})
     try:
         with app.app_context():
             nothing_due()
-            started = time.perf_counter()
-            nothing = auto_close(db.session)
-            idle_ms = (time.perf_counter() - started) * 1000
-            assert nothing == 0, nothing
+            first_ms, nothing = _timed(lambda: auto_close(db.session))
+            idle_ms, nothing_again = _timed(lambda: auto_close(db.session))
+            assert nothing == nothing_again == 0, (nothing, nothing_again)
             resolve_some(args.due)
             started = time.perf_counter()
             closed = auto_close(db.session)
@@ -139,17 +154,19 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "database": database,
         "requests_in_db": args.requests,
+        "nothing_due_first_ms": round(first_ms, 1),
         "nothing_due_ms": round(idle_ms, 1),
         "due": args.due,
         "closed": closed,
         "closing_s": round(busy_s, 1),
         "closed_per_s": round(closed / busy_s, 1),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "autoclose-latest.json").write_text(json.dumps(result, indent=2))
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "autoclose-latest.json").write_text(json.dumps(result, indent=2))
     print(
         f"auto-close on {database} with {args.requests:,} requests: nothing due in "
-        f"{idle_ms:.1f} ms; {closed:,} of {args.due:,} due closed in {busy_s:.1f} s "
+        f"{idle_ms:.1f} ms (first run of the process {first_ms:.1f} ms); "
+        f"{closed:,} of {args.due:,} due closed in {busy_s:.1f} s "
         f"({closed / busy_s:.0f}/s)"
     )
     return 0 if closed == args.due else 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -45,3 +46,22 @@ def test_generator_is_valid_and_deterministic(tmp_path: Path) -> None:
     }
     assert dict(states)["closed"] > 400 * 0.5
     assert max_entries == 50 and counter == 400 and heavy == 40
+
+
+def test_autoclose_bench_closes_every_due_request_on_a_copy(tmp_path: Path) -> None:
+    from bench import autoclose
+
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    assert generate.main(["--url", url, "--requests", "400"]) == 0
+    argv = ["--requests", "400", "--url", url, "--due", "150", "--results", str(tmp_path)]
+    assert autoclose.main(argv) == 0
+    result = json.loads((tmp_path / "autoclose-latest.json").read_text())
+    assert (result["due"], result["closed"]) == (150, 150)
+    assert not (tmp_path / "bench-autoclose.db").exists()  # the copy is gone
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:  # the original is untouched
+        auto_closed = conn.execute(
+            sa.text("SELECT count(*) FROM timeline_entries WHERE action = 'auto_close'")
+        ).scalar()
+    engine.dispose()
+    assert auto_closed == 0
