@@ -96,19 +96,32 @@ def nothing_due() -> None:
 
 
 def resolve_some(due: int) -> None:
-    """`due` requests resolved 8 days ago (the triggers keep the derived tables, as for the app)."""
+    """`due` requests resolved 8 days ago (the triggers keep the derived tables, as for the app).
+
+    In transactions of 2,000 rows, as the job itself writes: one huge transaction would update
+    the same counter rows 100,000 times, which PostgreSQL makes quadratic.
+    """
     old = utcnow() - timedelta(days=8)
-    with db.engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE service_requests SET state = 'awaiting_user', resolved_at = :old, "
-                "closed_at = NULL, version = version + 1 "
-                "WHERE id IN (SELECT id FROM service_requests "
-                "WHERE state IN ('in_progress', 'open', 'awaiting_support', 'closed') "
-                "ORDER BY id LIMIT :due)"
-            ),
-            {"old": _stored(conn, old), "due": due},
+    with db.engine.connect() as conn:
+        ids = list(
+            conn.scalars(
+                sa.text(
+                    "SELECT id FROM service_requests "
+                    "WHERE state IN ('in_progress', 'open', 'awaiting_support', 'closed') "
+                    "ORDER BY id LIMIT :due"
+                ),
+                {"due": due},
+            )
         )
+    for start in range(0, len(ids), 2000):
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "UPDATE service_requests SET state = 'awaiting_user', resolved_at = :old, "
+                    "closed_at = NULL, version = version + 1 WHERE id IN :ids"
+                ).bindparams(sa.bindparam("ids", expanding=True)),
+                {"old": _stored(conn, old), "ids": ids[start : start + 2000]},
+            )
 
 
 def _stored(conn: sa.Connection, value: object) -> object:
@@ -134,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url or f"sqlite:///{ROOT / 'instance' / f'bench-{args.requests}.db'}"
     if not generated(url, args.requests):
         generate.main(["--url", url, "--requests", str(args.requests)])
+    else:
+        generate.upgrade_schema(url)
     scratch = copy_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": scratch, "SECRET_KEY": "bench"})
     try:

@@ -127,6 +127,16 @@ def prepare(url: str, reset: bool) -> None:
         db.engine.dispose()
 
 
+def upgrade_schema(url: str) -> None:
+    """Bring a database generated earlier to the newest migration before reusing it."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+
+
 REQUEST_COLUMNS = (
     "id", "number", "item_id", "opened_by_id", "requested_for_id", "organisation_id", "state",
     "field_values", "description", "group_id", "assignee_id", "cancellation_requested",
@@ -138,7 +148,7 @@ ENTRY_COLUMNS = (
 )  # fmt: skip
 FOLLOWER_COLUMNS = ("request_id", "user_id", "created_at")
 ATTACHMENT_COLUMNS = (
-    "request_id", "original_name", "stored_name", "size", "content_type", "sha256",
+    "request_id", "entry_id", "original_name", "stored_name", "size", "content_type", "sha256",
     "uploader_id", "created_at",
 )  # fmt: skip
 BULK_TABLES = ("service_requests", "timeline_entries", "followers", "attachments")
@@ -296,6 +306,7 @@ def generate(url: str, requests: int, seed: int) -> dict[str, float]:
                 attachments.append(
                     (
                         rid,
+                        entry_id - count + 1 if count else None,  # on the "Criado" entry
                         "print.png",
                         f"bench{rid:010d}",
                         49_700,

@@ -56,6 +56,10 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # At a million requests the tables are over a gigabyte: reads through the OS page
+        # cache (mmap) and a bigger private cache for the pages a write touches.
+        cursor.execute("PRAGMA mmap_size=268435456")
+        cursor.execute("PRAGMA cache_size=-32768")
         cursor.close()
 
     lock_path = _writer_lock_path(engine)

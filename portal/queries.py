@@ -24,6 +24,7 @@ from portal.models import (
     CatalogItem,
     Follower,
     Organisation,
+    PartyCount,
     PartyRelation,
     QueueCount,
     RequestParty,
@@ -178,7 +179,10 @@ def request_list(
         ids = ids.where(SR.number == exact)
     elif cleaned:
         ids = ids.where(SR.number.contains(cleaned, autoescape=True))
-    total, more = _count_to_horizon(session, ids, page, per_page)
+    if cleaned:
+        total, more = _count_to_horizon(session, ids, page, per_page)
+    else:
+        total, more = _party_total(session, user, relation, state), False
     page = _clamp(page, total, per_page)
     if sort == "aberto" or sort not in SORTS:
         order = [P.opened_at, P.request_id]
@@ -192,15 +196,25 @@ def request_list(
     return Page(rows=rows, total=total, page=page, per_page=per_page, more=more)
 
 
+def _party_total(session: Session, user: User, relation: PartyRelation, state: str) -> int:
+    C = PartyCount  # noqa: N806
+    query = select(func.coalesce(func.sum(C.total), 0)).where(
+        C.user_id == user.id, C.relation == relation.value
+    )
+    if state in {s.value for s in State}:
+        query = query.where(C.state == state)
+    return session.scalar(query) or 0
+
+
 def open_count(session: Session, user: User) -> int:
-    """The badge: my requests not yet final."""
-    P = RequestParty  # noqa: N806
+    """The badge: my requests not yet final (from party_counts: a few rows, never my list)."""
+    C = PartyCount  # noqa: N806
     active = [s.value for s in ACTIVE_STATES]
     return (
         session.scalar(
-            select(func.count())
-            .select_from(P)
-            .where(P.user_id == user.id, P.relation == MINE, P.state.in_(active))
+            select(func.coalesce(func.sum(C.total), 0)).where(
+                C.user_id == user.id, C.relation == MINE, C.state.in_(active)
+            )
         )
         or 0
     )
@@ -208,17 +222,12 @@ def open_count(session: Session, user: User) -> int:
 
 def counts_by_service_and_state(session: Session, user: User) -> list[tuple[str, str, int]]:
     """As Solicitações on the home page: (service, state label, count) of my requests."""
-    P = RequestParty  # noqa: N806
-    counts = (
-        select(P.item_id, P.state, func.count().label("n"))
-        .where(P.user_id == user.id, P.relation == MINE)
-        .group_by(P.item_id, P.state)
-        .subquery()
-    )
+    C = PartyCount  # noqa: N806
     rows = session.execute(
-        select(CatalogItem.name, counts.c.state, counts.c.n)
-        .join(CatalogItem, CatalogItem.id == counts.c.item_id)
-        .order_by(CatalogItem.name, counts.c.state)
+        select(CatalogItem.name, C.state, C.total)
+        .join(CatalogItem, CatalogItem.id == C.item_id)
+        .where(C.user_id == user.id, C.relation == MINE, C.total > 0)
+        .order_by(CatalogItem.name, C.state)
     )
     return [(name, State(state).label, count) for name, state, count in rows]
 

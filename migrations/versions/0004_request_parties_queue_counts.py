@@ -77,8 +77,8 @@ def upgrade():
         postgresql_where=where,
     )
     conn = op.get_bind()
-    derived.rebuild(conn)
-    derived.install(conn)
+    derived.rebuild_requests(conn)
+    derived.install_request_triggers(conn)
 
 
 def downgrade():

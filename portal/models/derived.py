@@ -1,12 +1,15 @@
-"""Tables derived from the requests by database triggers: request_parties and queue_counts.
+"""Tables derived from the requests by database triggers: request_parties, queue_counts and
+party_counts (each person's requests per relation, service and state, from request_parties).
 
 Triggers rather than application code because every path that changes a request must keep
 them true: the ORM, the bulk UPDATE of a job, a fix typed in psql. Both dialects get the same
 rules; `rebuild` recomputes both tables from scratch (bulk loads drop the triggers, load, then
 rebuild and reinstall them).
 
-A migration that changes these rules must carry its own copy of the new DDL: migration 0004
-calls `install` as it is today.
+The rules come in two parts, as the migrations brought them: the requests part (0004:
+request_parties and queue_counts) and the party-counts part (0005). A migration that changes a
+part's rules must carry its own copy of the new DDL: 0004 and 0005 install their part as it is
+today.
 """
 
 from __future__ import annotations
@@ -169,24 +172,118 @@ _REBUILD = [
 ]
 
 
+# Two statements instead of an upsert: the request_parties rows come from INSERT OR IGNORE,
+# whose conflict policy SQLite applies to every statement of the triggers it fires.
+_COUNT_KEY = "user_id = {row}.user_id AND relation = {row}.relation AND item_id = {row}.item_id"
+_COUNT_ADD = """
+      INSERT OR IGNORE INTO party_counts (user_id, relation, item_id, state, total)
+      VALUES (NEW.user_id, NEW.relation, NEW.item_id, NEW.state, 0);
+      UPDATE party_counts SET total = total + 1
+      WHERE {key} AND state = NEW.state;""".format(key=_COUNT_KEY.format(row="NEW"))
+_COUNT_REMOVE = """
+      UPDATE party_counts SET total = total - 1
+      WHERE {key} AND state = OLD.state;""".format(key=_COUNT_KEY.format(row="OLD"))
+_PARTY_SQLITE = [
+    f"""
+    CREATE TRIGGER trg_parties_after_insert AFTER INSERT ON request_parties BEGIN
+      {_COUNT_ADD}
+    END
+    """,
+    f"""
+    CREATE TRIGGER trg_parties_after_update AFTER UPDATE OF state, item_id ON request_parties
+    WHEN OLD.state IS NOT NEW.state OR OLD.item_id IS NOT NEW.item_id
+    BEGIN
+      {_COUNT_REMOVE}
+      {_COUNT_ADD}
+    END
+    """,
+    f"""
+    CREATE TRIGGER trg_parties_after_delete AFTER DELETE ON request_parties BEGIN
+      {_COUNT_REMOVE}
+    END
+    """,
+]
+_PG_COUNT_ADD = """
+      INSERT INTO party_counts (user_id, relation, item_id, state, total)
+      VALUES (NEW.user_id, NEW.relation, NEW.item_id, NEW.state, 1)
+      ON CONFLICT (user_id, relation, item_id, state)
+      DO UPDATE SET total = party_counts.total + 1;"""
+_PARTY_POSTGRESQL = [
+    f"""
+    CREATE FUNCTION portal_parties_after_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        IF TG_OP = 'UPDATE' AND OLD.state IS NOT DISTINCT FROM NEW.state
+           AND OLD.item_id IS NOT DISTINCT FROM NEW.item_id THEN
+          RETURN NULL;
+        END IF;
+        {_COUNT_REMOVE}
+      END IF;
+      IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        {_PG_COUNT_ADD}
+      END IF;
+      RETURN NULL;
+    END $$
+    """,
+    """CREATE TRIGGER trg_parties_after_change AFTER INSERT OR UPDATE OF state, item_id OR DELETE
+       ON request_parties FOR EACH ROW EXECUTE FUNCTION portal_parties_after_change()""",
+]
+_PARTY_TRIGGERS = [
+    ("request_parties", "trg_parties_after_insert", None),
+    ("request_parties", "trg_parties_after_update", None),
+    ("request_parties", "trg_parties_after_delete", None),
+    ("request_parties", "trg_parties_after_change", "portal_parties_after_change"),
+]
+_PARTY_REBUILD = [
+    "DELETE FROM party_counts",
+    """INSERT INTO party_counts (user_id, relation, item_id, state, total)
+        SELECT user_id, relation, item_id, state, COUNT(*) FROM request_parties
+        GROUP BY user_id, relation, item_id, state""",
+]
+
+
 def install(conn: Connection) -> None:
-    """Create the triggers (they must not exist yet)."""
-    statements = _POSTGRESQL if conn.dialect.name == "postgresql" else _SQLITE
-    for statement in statements:
-        conn.exec_driver_sql(statement)
+    """Create every trigger (they must not exist yet)."""
+    install_request_triggers(conn)
+    install_party_count_triggers(conn)
+
+
+def install_request_triggers(conn: Connection) -> None:
+    """The requests part: request_parties and queue_counts (migration 0004)."""
+    _run(conn, _POSTGRESQL if conn.dialect.name == "postgresql" else _SQLITE)
+
+
+def install_party_count_triggers(conn: Connection) -> None:
+    """The party-counts part (migration 0005)."""
+    _run(conn, _PARTY_POSTGRESQL if conn.dialect.name == "postgresql" else _PARTY_SQLITE)
 
 
 def uninstall(conn: Connection) -> None:
+    """Drop every trigger there is (either part may be missing)."""
     postgresql = conn.dialect.name == "postgresql"
-    for table, trigger, function in _TRIGGERS:
+    for table, trigger, function in _TRIGGERS + _PARTY_TRIGGERS:
         if postgresql:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
-            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}()")
+            if function:
+                conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}()")
         else:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
 
 
 def rebuild(conn: Connection) -> None:
-    """Recompute both tables from the requests and followers (after a bulk load)."""
-    for statement in _REBUILD:
+    """Recompute every derived table from the requests and followers (after a bulk load)."""
+    rebuild_requests(conn)
+    rebuild_party_counts(conn)
+
+
+def rebuild_requests(conn: Connection) -> None:
+    _run(conn, _REBUILD)
+
+
+def rebuild_party_counts(conn: Connection) -> None:
+    _run(conn, _PARTY_REBUILD)
+
+
+def _run(conn: Connection, statements: list[str]) -> None:
+    for statement in statements:
         conn.exec_driver_sql(statement)

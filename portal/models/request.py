@@ -274,3 +274,17 @@ class QueueCount(db.Model):
     group_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(30), primary_key=True)
     total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PartyCount(db.Model):
+    """How many requests a person has per relation, service and state, kept by triggers on
+    request_parties: the badge, the home counts and the list totals read a handful of rows
+    however many requests the person has."""
+
+    __tablename__ = "party_counts"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    relation: Mapped[str] = mapped_column(String(10), primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(30), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)

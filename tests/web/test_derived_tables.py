@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.lifecycle import Action, State
 from portal.models import (
     Follower,
+    PartyCount,
     PartyRelation,
     QueueCount,
     RequestParty,
@@ -25,7 +26,7 @@ from tests.conftest import AuthActions
 PORTAL_VALUES = {"motivo": "Dúvida", "funcionalidade": "Consulta Pessoa"}
 
 
-def _snapshot() -> tuple[set[tuple], set[tuple]]:
+def _snapshot() -> tuple[set[tuple], set[tuple], set[tuple]]:
     parties = {
         (p.request_id, p.relation, p.user_id, p.state, p.item_id, p.opened_at)
         for p in db.session.scalars(select(RequestParty))
@@ -35,7 +36,12 @@ def _snapshot() -> tuple[set[tuple], set[tuple]]:
         for c in db.session.scalars(select(QueueCount))
         if c.total  # a counter that went back to zero equals a missing one
     }
-    return parties, counts
+    people = {
+        (c.user_id, c.relation, c.item_id, c.state, c.total)
+        for c in db.session.scalars(select(PartyCount))
+        if c.total
+    }
+    return parties, counts, people
 
 
 def _assert_triggers_match_a_rebuild() -> None:
@@ -124,16 +130,23 @@ def test_deep_queue_pages_say_more_when_counting_stopped(cast, make_request) -> 
     assert (last.page, last.total, last.more, last.has_next) == (14, 14, False, False)
 
 
-def test_my_list_counts_only_ten_pages_ahead(auth: AuthActions, cast, make_request) -> None:
+def test_my_list_totals_come_from_party_counts_and_searches_count_ten_pages_ahead(
+    auth: AuthActions, cast, make_request, count_queries
+) -> None:
     """Someone with thousands of requests must not count them all on every page view."""
     for _ in range(14):
         make_request(cast["opener"])
-    first = request_list(db.session, cast["opener"], PartyRelation.MINE, per_page=1)
-    assert (first.total, first.more, first.has_next) == (11, True, True)
-    last = request_list(db.session, cast["opener"], PartyRelation.MINE, per_page=1, page=14)
-    assert (last.page, last.total, last.more, last.has_next) == (14, 14, False, False)
+    with count_queries() as statements:
+        first = request_list(db.session, cast["opener"], PartyRelation.MINE, per_page=1)
+    assert (first.total, first.more, first.has_next) == (14, False, True)
+    assert not [s for s in statements if "count(" in s.lower() and "request_parties" in s]
+    by_state = request_list(db.session, cast["opener"], PartyRelation.MINE, state="closed")
+    assert by_state.total == 0
+    # A partial number cannot use the counters: counting stops ten pages past the one shown.
+    searched = request_list(db.session, cast["opener"], PartyRelation.MINE, number="CS", per_page=1)
+    assert (searched.total, searched.more) == (11, True)
     auth.login(cast["opener"])
-    html = auth.client.get("/solicitacoes").get_data(as_text=True)
+    html = auth.client.get("/solicitacoes?numero=CS").get_data(as_text=True)
     assert "Linhas 1 - 14 de 14" in html  # under the horizon the count is exact
 
 

@@ -211,3 +211,28 @@ def test_two_agents_at_once_one_wins(app: Flask, make_user, make_request) -> Non
         .where(TimelineEntry.request_id == request_id)
     )
     assert entries == 2  # "Criado" and the winner's transition, nothing twice
+
+
+def test_two_messages_at_once_both_land(app: Flask, make_user, make_request) -> None:
+    """Messages never conflict: the second writer on a request it read before the first one
+    committed must not be refused (it was a 500 on PostgreSQL under load)."""
+    from sqlalchemy.orm import Session
+
+    from portal.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers from the first read of a POST (BEGIN IMMEDIATE)")
+    requester = make_user()
+    request = make_request(requester)
+    with Session(db.engine) as other:
+        seen_by_other = other.get(ServiceRequest, request.id)  # read before the first write
+        requests.add_message(db.session, request, requester, "Primeira", [])
+        db.session.commit()
+        requests.add_message(other, seen_by_other, requester, "Segunda", [])
+        other.commit()
+    bodies = db.session.scalars(
+        select(TimelineEntry.body).where(
+            TimelineEntry.request_id == request.id, TimelineEntry.kind == EntryKind.COMMENT
+        )
+    )
+    assert sorted(bodies) == ["Primeira", "Segunda"]
