@@ -124,6 +124,17 @@ def resolve_some(due: int) -> None:
             )
 
 
+def analyze() -> None:
+    """The table as autovacuum keeps it: the rewrites above left statistics describing a table
+    full of due requests and, on PostgreSQL, dead index entries for every row they moved."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE service_requests")
+    else:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE service_requests")
+
+
 def _stored(conn: sa.Connection, value: object) -> object:
     if conn.dialect.name == "sqlite":
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -154,10 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with app.app_context():
             nothing_due()
+            analyze()
             first_ms, nothing = _timed(lambda: auto_close(db.session))
             idle_ms, nothing_again = _timed(lambda: auto_close(db.session))
             assert nothing == nothing_again == 0, (nothing, nothing_again)
             resolve_some(args.due)
+            analyze()
             started = time.perf_counter()
             closed = auto_close(db.session)
             busy_s = time.perf_counter() - started
