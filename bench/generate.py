@@ -360,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="do not drop existing tables first")
     args = parser.parse_args(argv)
+    if args.url.startswith("sqlite:///"):  # a fresh clone has no instance/ yet
+        Path(args.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     prepare(args.url, reset=not args.keep)
     timings = generate(args.url, args.requests, args.seed)

@@ -29,7 +29,8 @@ def _summary(url: str) -> tuple:
 
 
 def test_generator_is_valid_and_deterministic(tmp_path: Path) -> None:
-    first, second = (f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db"))
+    # In folders that do not exist yet, as instance/ in a fresh clone.
+    first, second = (f"sqlite:///{tmp_path / 'new' / name}" for name in ("a.db", "b.db"))
     for url in (first, second):
         assert generate.main(["--url", url, "--requests", "400", "--seed", "7"]) == 0
     summary = _summary(first)
