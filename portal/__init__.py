@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime
 from typing import Any
@@ -121,32 +120,8 @@ def _session_time(key: str) -> datetime | None:
         return None
 
 
-def _memoized_url_for(app: Flask) -> Any:
-    """url_for for templates, remembering the links every page repeats.
-
-    The header and the assets are the same ~25 links on every page; building each through the
-    URL map was a tenth of a list page. Only absolute endpoints with no values or just a static
-    filename are kept (a bounded set); anything else is built as usual.
-    """
-    build = app.url_for
-
-    @functools.lru_cache(maxsize=512)
-    def cached(script_root: str, endpoint: str, filename: str | None) -> str:
-        return build(endpoint, filename=filename) if filename else build(endpoint)
-
-    def url_for(endpoint: str, **values: Any) -> str:
-        if endpoint.startswith(".") or not (
-            not values or (endpoint == "static" and values.keys() == {"filename"})
-        ):
-            return build(endpoint, **values)
-        return cached(request.script_root, endpoint, values.get("filename"))
-
-    return url_for
-
-
 def register_template_helpers(app: Flask) -> None:
     tz = app.config["TIMEZONE"]
-    app.jinja_env.globals["url_for"] = _memoized_url_for(app)
 
     @app.template_filter("datetime")
     def _datetime(value: datetime | None) -> str:
