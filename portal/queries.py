@@ -182,7 +182,8 @@ def request_list(
     if cleaned:
         total, more = _count_to_horizon(session, ids, page, per_page)
     else:
-        total, more = _party_total(session, user, relation, state), False
+        states = [state] if state in {s.value for s in State} else None
+        total, more = _party_sum(session, user, relation, states), False
     page = _clamp(page, total, per_page)
     if sort == "aberto" or sort not in SORTS:
         order = [P.opened_at, P.request_id]
@@ -196,28 +197,22 @@ def request_list(
     return Page(rows=rows, total=total, page=page, per_page=per_page, more=more)
 
 
-def _party_total(session: Session, user: User, relation: PartyRelation, state: str) -> int:
+def _party_sum(
+    session: Session, user: User, relation: PartyRelation, states: list[str] | None = None
+) -> int:
+    """How many requests `user` has in `relation` (in `states`), from party_counts."""
     C = PartyCount  # noqa: N806
     query = select(func.coalesce(func.sum(C.total), 0)).where(
         C.user_id == user.id, C.relation == relation.value
     )
-    if state in {s.value for s in State}:
-        query = query.where(C.state == state)
+    if states is not None:
+        query = query.where(C.state.in_(states))
     return session.scalar(query) or 0
 
 
 def open_count(session: Session, user: User) -> int:
-    """The badge: my requests not yet final (from party_counts: a few rows, never my list)."""
-    C = PartyCount  # noqa: N806
-    active = [s.value for s in ACTIVE_STATES]
-    return (
-        session.scalar(
-            select(func.coalesce(func.sum(C.total), 0)).where(
-                C.user_id == user.id, C.relation == MINE, C.state.in_(active)
-            )
-        )
-        or 0
-    )
+    """The badge: my requests not yet final (a few counter rows, never my list)."""
+    return _party_sum(session, user, PartyRelation.MINE, [s.value for s in ACTIVE_STATES])
 
 
 def counts_by_service_and_state(session: Session, user: User) -> list[tuple[str, str, int]]:

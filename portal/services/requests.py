@@ -214,11 +214,8 @@ def fire(
     outcome = lifecycle.transition(
         request.snapshot(), action, roles_on(actor, request), now=now, reason=reason
     )
-    after = outcome.after
-    request.state = after.state.value
-    request.resolved_at = after.resolved_at
-    request.closed_at = after.closed_at
-    request.cancellation_requested = after.cancellation_requested
+    for name, value in _after_columns(outcome).items():
+        setattr(request, name, value)
     request.updated_at = now
     if action is Action.RESOLVE:
         request.reminded_at = None
@@ -230,6 +227,17 @@ def fire(
     notifications.transition(session, request, outcome, actor)
     log.info("request %s %s by %s", request.number, action.value, actor.id if actor else "system")
     return outcome
+
+
+def _after_columns(outcome: Outcome) -> dict[str, Any]:
+    """The request's columns a transition sets (besides updated_at and the version)."""
+    after = outcome.after
+    return {
+        "state": after.state.value,
+        "resolved_at": after.resolved_at,
+        "closed_at": after.closed_at,
+        "cancellation_requested": after.cancellation_requested,
+    }
 
 
 def _transition_entry(
@@ -279,26 +287,20 @@ def fire_as_system(
     if not moved:
         return 0
     table = ServiceRequest.__table__
+    changed = [_after_columns(outcome) for _, outcome in moved]
     session.execute(
         update(table)
         .where(table.c.id == bindparam("row_id"))
         .values(
-            state=bindparam("new_state"),
-            resolved_at=bindparam("new_resolved_at"),
-            closed_at=bindparam("new_closed_at"),
-            cancellation_requested=bindparam("new_flag"),
-            updated_at=now,
-            version=table.c.version + 1,
+            {
+                **{name: bindparam(f"new_{name}") for name in changed[0]},
+                "updated_at": now,
+                "version": table.c.version + 1,
+            }
         ),
         [
-            {
-                "row_id": request.id,
-                "new_state": outcome.after.state.value,
-                "new_resolved_at": outcome.after.resolved_at,
-                "new_closed_at": outcome.after.closed_at,
-                "new_flag": outcome.after.cancellation_requested,
-            }
-            for request, outcome in moved
+            {"row_id": request.id, **{f"new_{name}": value for name, value in columns.items()}}
+            for (request, _), columns in zip(moved, changed, strict=True)
         ],
     )
     session.execute(
@@ -306,24 +308,16 @@ def fire_as_system(
         [_transition_entry(request.id, outcome, None, now) for request, outcome in moved],
     )
     with mail.batched(session):
-        for request, outcome in moved:
-            _mirror(request, outcome, now)
+        for (request, outcome), columns in zip(moved, changed, strict=True):
+            _mirror(request, {**columns, "updated_at": now, "version": request.version + 1})
             notifications.transition(session, request, outcome, None)
     log.info("%s: %d requests by system", action.value, len(moved))
     return len(moved)
 
 
-def _mirror(request: ServiceRequest, outcome: Outcome, now: datetime) -> None:
+def _mirror(request: ServiceRequest, columns: dict[str, Any]) -> None:
     """Show a bulk UPDATE on the loaded object without making the session write it again."""
-    after = outcome.after
-    for name, value in (
-        ("state", after.state.value),
-        ("resolved_at", after.resolved_at),
-        ("closed_at", after.closed_at),
-        ("cancellation_requested", after.cancellation_requested),
-        ("updated_at", now),
-        ("version", request.version + 1),
-    ):
+    for name, value in columns.items():
         set_committed_value(request, name, value)
 
 
@@ -333,7 +327,7 @@ def _touch(session: Session, request: ServiceRequest, now: datetime) -> None:
     here made the second one fail on PostgreSQL)."""
     table = ServiceRequest.__table__
     session.execute(update(table).where(table.c.id == request.id).values(updated_at=now))
-    set_committed_value(request, "updated_at", now)
+    _mirror(request, {"updated_at": now})
 
 
 def transition_text(outcome: Outcome) -> str:
