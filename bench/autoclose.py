@@ -38,6 +38,7 @@ from bench.run import generated  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.jobs import auto_close  # noqa: E402
+from portal.models.types import UTCDateTime  # noqa: E402
 from portal.timeutil import utcnow  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -55,15 +56,13 @@ def copy_database(url: str) -> str:
         return f"sqlite:///{target}"
     base, name = url.rsplit("/", 1)
     scratch = f"{name}_autoclose"
-    engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname IN ('{name}', '{scratch}') AND pid <> pg_backend_pid()"
-        )
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {scratch}")
-        conn.exec_driver_sql(f"CREATE DATABASE {scratch} TEMPLATE {name}")
-    engine.dispose()
+    _administer(
+        base,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname IN ('{name}', '{scratch}') AND pid <> pg_backend_pid()",
+        f"DROP DATABASE IF EXISTS {scratch}",
+        f"CREATE DATABASE {scratch} TEMPLATE {name}",
+    )
     return f"{base}/{scratch}"
 
 
@@ -72,9 +71,15 @@ def drop_copy(url: str) -> None:
         _remove_sqlite(Path(url.removeprefix("sqlite:///")))
         return
     base, name = url.rsplit("/", 1)
+    _administer(base, f"DROP DATABASE IF EXISTS {name}")
+
+
+def _administer(base: str, *statements: str) -> None:
+    """Run statements on the server's `postgres` database, outside any transaction."""
     engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        for statement in statements:
+            conn.exec_driver_sql(statement)
     engine.dispose()
 
 
@@ -90,8 +95,8 @@ def nothing_due() -> None:
         conn.execute(
             sa.text(
                 "UPDATE service_requests SET resolved_at = :recent WHERE state = 'awaiting_user'"
-            ),
-            {"recent": _stored(conn, now - timedelta(days=1))},
+            ).bindparams(sa.bindparam("recent", type_=UTCDateTime())),
+            {"recent": now - timedelta(days=1)},
         )
 
 
@@ -119,8 +124,10 @@ def resolve_some(due: int) -> None:
                 sa.text(
                     "UPDATE service_requests SET state = 'awaiting_user', resolved_at = :old, "
                     "closed_at = NULL, version = version + 1 WHERE id IN :ids"
-                ).bindparams(sa.bindparam("ids", expanding=True)),
-                {"old": _stored(conn, old), "ids": ids[start : start + 2000]},
+                ).bindparams(
+                    sa.bindparam("ids", expanding=True), sa.bindparam("old", type_=UTCDateTime())
+                ),
+                {"old": old, "ids": ids[start : start + 2000]},
             )
 
 
@@ -133,12 +140,6 @@ def analyze() -> None:
     else:
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE service_requests")
-
-
-def _stored(conn: sa.Connection, value: object) -> object:
-    if conn.dialect.name == "sqlite":
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
 
 
 def _timed(run: Callable[[], int]) -> tuple[float, int]:
