@@ -11,7 +11,7 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from portal.config import ROOT_DIR, load_config
-from portal.database import configure_engine, set_write_intent
+from portal.database import configure_engine, declare_request_writes
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.timeutil import as_utc, format_age, format_datetime, format_relative, utcnow
 
@@ -63,8 +63,11 @@ def register_extensions(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _declare_write_intent() -> None:
-        # On SQLite, a POST takes the write lock when its transaction begins (see database.py).
-        set_write_intent(request.method not in SAFE_METHODS)
+        # On SQLite, a POST takes the write lock when its transaction begins, or, in a view
+        # marked reads_first, when its service calls begin_write (see database.py).
+        declare_request_writes(
+            app.view_functions.get(request.endpoint or ""), request.method not in SAFE_METHODS
+        )
 
     @app.before_request
     def _enforce_session_timeouts() -> Response | None:
@@ -107,7 +110,7 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.teardown_request
     def _clear_write_intent(_exc: BaseException | None) -> None:
-        set_write_intent(False)
+        declare_request_writes(None, method_writes=False)
 
 
 def _session_time(key: str) -> datetime | None:

@@ -14,12 +14,21 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+# Set for a web request whose view reads first and writes late (see reads_first).
+_reads_first: ContextVar[bool] = ContextVar("reads_first", default=False)
+
+F = TypeVar("F")
+
+
+class WriteBeforeBeginWrite(RuntimeError):
+    """A reads_first view wrote before calling begin_write (a bug: it would not hold the lock)."""
 
 
 @contextmanager
@@ -35,6 +44,46 @@ def write_intent() -> Iterator[None]:
 def set_write_intent(value: bool) -> None:
     """Set the write intent for the rest of the current context (one web request)."""
     _write_intent.set(value)
+
+
+def reads_first(view: F) -> F:
+    """Mark a POST view whose service takes the write lock itself, through begin_write.
+
+    A POST otherwise holds SQLite's one write lock from its first query, so the session and
+    user loading, the form checks and the object look-ups of every writer queue behind each
+    other. A marked view runs those in a plain read transaction; the service then calls
+    begin_write, and only its writes (and the re-reads they depend on) hold the lock.
+    """
+    view.reads_first = True  # type: ignore[attr-defined]
+    return view
+
+
+def declare_request_writes(view: object, method_writes: bool) -> None:
+    """Called once per web request, before its first query."""
+    late = method_writes and bool(getattr(view, "reads_first", False))
+    _reads_first.set(late)
+    _write_intent.set(method_writes and not late)
+
+
+def begin_write(session: Session) -> None:
+    """From here on, this web request writes: end its read transaction, take the write lock.
+
+    Only inside a reads_first view does this do anything. Ending the read transaction expires
+    every loaded object, so what the service reads next (the user, the item, the request) is
+    read again under the lock: a check made before cannot act on a row changed meanwhile.
+    On PostgreSQL a transaction that read can write, so it goes on; its objects are expired
+    all the same, for the same fresh reads.
+    """
+    if not _reads_first.get():
+        return
+    _reads_first.set(False)
+    if session.new or session.dirty or session.deleted:
+        raise WriteBeforeBeginWrite("changes pending before begin_write")
+    if session.get_bind().dialect.name == "sqlite":
+        session.rollback()
+        _write_intent.set(True)
+    else:
+        session.expire_all()
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -63,6 +112,13 @@ def configure_engine(engine: Engine) -> None:
         cursor.close()
 
     lock_path = _writer_lock_path(engine)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _guard_reads_first(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if _reads_first.get() and not statement.lstrip()[:6].upper().startswith(
+            ("SELECT", "BEGIN", "PRAGMA", "ROLLBA", "COMMIT", "SAVEPO", "RELEAS")
+        ):
+            raise WriteBeforeBeginWrite(statement.split(None, 3)[:3])
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -4,6 +4,7 @@ points to one), a real SMTP server on loopback, callable factories and a sign-in
 from __future__ import annotations
 
 import contextvars
+import fcntl
 import os
 import re
 import socket
@@ -271,6 +272,19 @@ def make_request(catalog: dict[str, CatalogItem]) -> Callable[..., ServiceReques
         return request
 
     return factory
+
+
+def sqlite_writer_lock_held() -> bool:
+    """Whether a writer holds the SQLite writer lock, as another process would see it (flock
+    conflicts across open files, so this process's own lock counts too)."""
+    fd = os.open(f"{os.path.abspath(db.engine.url.database)}.writelock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 # ------------------------------------------------------------------ signing in

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from portal import lifecycle, queries
 from portal.catalog.routes import item_or_404
+from portal.database import reads_first
 from portal.extensions import db
 from portal.lifecycle import Action, State
 from portal.models import (
@@ -35,7 +36,7 @@ from portal.requests.forms import RequestFormInput, missing_required
 from portal.services import requests as request_service
 from portal.services import uploads
 from portal.services.errors import NotFound, ServiceError, ValidationError
-from portal.services.requests import roles_on
+from portal.services.requests import FormErrors, roles_on
 from portal.timeutil import format_datetime, utcnow
 
 bp = Blueprint("requests", __name__)
@@ -113,6 +114,7 @@ def new(slug: str) -> ResponseReturnValue:
 
 @bp.post("/catalogo/<slug>")
 @login_required
+@reads_first
 def create(slug: str) -> ResponseReturnValue:
     me = _me()
     item = item_or_404(slug)
@@ -131,18 +133,26 @@ def create(slug: str) -> ResponseReturnValue:
         "followers": followers,
     }
     problems, _ = request_service.check_request_input(**fields)
-    for problem in problems:
-        data.add_error(problem.field or "form", str(problem))
+    _add_problems(data, problems)
     if not data.errors and not refused:
-        created = request_service.create_request(
-            db.session, **fields, extra_phone=phone, uploads=pending
-        )
-        number = created.number  # read before the commit expires it (no second transaction)
-        db.session.commit()
-        flash(f"Solicitação {number} registrada.", "success")
-        return redirect(url_for("requests.show", number=number))
+        try:
+            created = request_service.create_request(
+                db.session, **fields, extra_phone=phone, uploads=pending
+            )
+        except FormErrors as exc:  # changed since the check above (the service checks again)
+            _add_problems(data, exc.errors)
+        else:
+            number = created.number  # read before the commit expires it (no second transaction)
+            db.session.commit()
+            flash(f"Solicitação {number} registrada.", "success")
+            return redirect(url_for("requests.show", number=number))
     db.session.commit()  # keep the files already accepted for the next try
     return _render_form(item, data, pending, refused, 400)
+
+
+def _add_problems(data: RequestFormInput, problems: list[ValidationError]) -> None:
+    for problem in problems:
+        data.add_error(problem.field or "form", str(problem))
 
 
 # ------------------------------------------------------------------ lists
@@ -251,6 +261,7 @@ def show(number: str) -> ResponseReturnValue:
 
 @bp.post("/solicitacoes/<number>/mensagem")
 @login_required
+@reads_first
 def message(number: str) -> ResponseReturnValue:
     me = _me()
     req = _visible_or_404(number)

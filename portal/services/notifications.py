@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import NamedTuple, Protocol
 
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
 from portal.lifecycle import Action, Outcome
-from portal.models import ServiceRequest, TimelineEntry, User
+from portal.models import Role, ServiceRequest, TimelineEntry, User, group_members
 from portal.services.mail import queue_email
 
 CANCELLATIONS = {Action.CANCEL, Action.CONFIRM_CANCEL, Action.REQUESTER_CANCEL}
@@ -43,22 +45,49 @@ def request_url(request: ServiceRequest) -> str:
     return f"{current_app.config['BASE_URL']}/solicitacoes/{request.number}"
 
 
+class Addressee(Protocol):
+    """What an email needs of a person: a User, or a Recipient read without one."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
+
+
+class Recipient(NamedTuple):
+    id: int
+    email: str
+
+
 def requester_side(request: ServiceRequest) -> list[User]:
     """Opener, requested-for user and followers: everyone on the requester's side."""
     people = [request.opened_by, request.requested_for, *(f.user for f in request.followers)]
     return [p for p in people if p is not None and p.active]
 
 
-def staff_side(request: ServiceRequest) -> list[User]:
-    """The assignee, or else the members of the assignment group."""
+def staff_side(request: ServiceRequest) -> list[Addressee]:
+    """The assignee, or else the active staff members of the assignment group."""
     if request.assignee is not None:
         return [request.assignee] if request.assignee.active else []
-    if request.group is not None:
-        return [m for m in request.group.members if m.active and m.is_staff]
-    return []
+    if request.group_id is None:
+        return []
+    # Addresses only: a group has dozens of agents, and every new request emails them all.
+    session = object_session(request)
+    assert session is not None
+    rows = session.execute(
+        select(User.id, User.email)
+        .join(group_members, group_members.c.user_id == User.id)
+        .where(
+            group_members.c.group_id == request.group_id,
+            User.active.is_(True),
+            User.role.in_([Role.AGENT, Role.ADMIN]),
+        )
+    )
+    return [Recipient(id, email) for id, email in rows]
 
 
-def _emails(people: Iterable[User], *, exclude: User | None = None) -> list[str]:
+def _emails(people: Iterable[Addressee], *, exclude: User | None = None) -> list[str]:
     return sorted({p.email for p in people if exclude is None or p.id != exclude.id})
 
 
@@ -92,7 +121,9 @@ def message_added(
     session: Session, request: ServiceRequest, entry: TimelineEntry, author: User
 ) -> None:
     """A public message goes to the other side: staff → requester side, requester → staff."""
-    recipients = requester_side(request) if author.is_staff else staff_side(request)
+    recipients: list[Addressee] = (
+        list(requester_side(request)) if author.is_staff else staff_side(request)
+    )
     _message(session, request, entry, author, recipients, f"Nova mensagem de {author.full_name}")
 
 
@@ -108,7 +139,7 @@ def _message(
     request: ServiceRequest,
     entry: TimelineEntry,
     author: User,
-    recipients: list[User],
+    recipients: list[Addressee],
     subject: str,
 ) -> None:
     if not entry.public:  # internal notes never leave the staff side
@@ -165,11 +196,11 @@ def transition(
         )
     elif action in EVENTS:
         side, subject, headline = EVENTS[action]
-        people = {
-            "staff": staff_side(request),
-            "requester": requester_side(request),
-            "both": requester_side(request) + staff_side(request),
-        }[side]
+        people: list[Addressee] = []
+        if side in ("requester", "both"):
+            people += requester_side(request)
+        if side in ("staff", "both"):
+            people += staff_side(request)
         queue_email(
             session,
             to=_emails(people, exclude=actor),

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import lifecycle
+from portal.database import begin_write
 from portal.lifecycle import Action, Actor, Outcome, State
 from portal.models import (
     CatalogItem,
@@ -99,6 +100,7 @@ def create_request(
     now: datetime | None = None,
 ) -> ServiceRequest:
     """Open a request: number, state Aberto, "CS... Criado" on the timeline, emails queued."""
+    begin_write(session)
     now = now or utcnow()
     follower_list = _unique_users(followers)
     errors, cleaned = check_request_input(
@@ -165,6 +167,8 @@ def check_request_input(
 ) -> tuple[list[ValidationError], dict[str, str]]:
     """Every problem of a new request's input at once, and the cleaned item values."""
     errors: list[ValidationError] = []
+    if not item.active:
+        errors.append(ValidationError("Este serviço não está mais disponível no catálogo.", "form"))
     if requested_for is None or (
         not actor.is_staff and requested_for.organisation_id != actor.organisation_id
     ):
@@ -363,6 +367,7 @@ def add_message(
     now: datetime | None = None,
 ) -> TimelineEntry:
     """A public message ("Comentários adicionais") and/or files from anyone who can see it."""
+    begin_write(session)
     now = now or utcnow()
     if not can_view(author, request):
         raise NotFound("Solicitação não encontrada.")

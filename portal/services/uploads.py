@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
+from portal.database import begin_write
 from portal.models import Attachment, PendingUpload, ServiceRequest, TimelineEntry, User
 from portal.services.errors import ValidationError
 
@@ -162,6 +163,8 @@ def stage_files(
     session: Session, owner: User, files: list[FileStorage]
 ) -> tuple[list[PendingUpload], list[str]]:
     """Check and keep every chosen file; refused ones come back as messages naming them."""
+    if any(file is not None and file.filename for file in files):
+        begin_write(session)
     max_bytes: int = current_app.config["MAX_UPLOAD_BYTES"]
     accepted: list[PendingUpload] = []
     refused: list[str] = []
@@ -194,6 +197,7 @@ def pending_for(session: Session, owner: User, tokens: list[str]) -> list[Pendin
     wanted = [t for t in tokens if t and re.fullmatch(r"[0-9a-f]{32}", t)]
     if not wanted:
         return []
+    begin_write(session)  # they become attachments: read them under the lock that will
     return list(
         session.scalars(
             select(PendingUpload)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-
 import pytest
 from flask import Flask
 from sqlalchemy import select, text
@@ -12,26 +9,14 @@ from sqlalchemy import select, text
 from portal.database import write_intent
 from portal.extensions import db
 from portal.models import Organisation
+from tests.conftest import sqlite_writer_lock_held
 
 
 @pytest.fixture
 def lock_probe(app: Flask):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the writer lock is for SQLite only")
-    path = f"{os.path.abspath(db.engine.url.database)}.writelock"
-
-    def held() -> bool:
-        """As another process would see it: flock conflicts across open files."""
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
-        return False
-
-    return held
+    return sqlite_writer_lock_held
 
 
 def test_a_write_transaction_holds_the_lock_until_it_commits(app: Flask, lock_probe) -> None:

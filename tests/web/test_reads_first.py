@@ -1,0 +1,188 @@
+"""POSTs that read first and write late: the write lock covers only the writing part.
+
+A new request and a message are the busiest writes. Their views run the session, user and
+form checks in a plain read transaction; the service takes SQLite's write lock with
+begin_write and reads again what its checks depend on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, event, func, select, update
+
+from portal.database import (
+    WriteBeforeBeginWrite,
+    begin_write,
+    declare_request_writes,
+    reads_first,
+)
+from portal.extensions import db
+from portal.models import CatalogItem, ServiceRequest, TimelineEntry, User
+from tests.conftest import AuthActions, sqlite_writer_lock_held
+
+NEW_REQUEST = {
+    "motivo": "Problema de acesso",
+    "funcionalidade": "Acesso",
+    "description": "Usuário não consegue entrar.",
+}
+
+
+@contextmanager
+def _on_statement(matches: Callable[[str], bool], action: Callable[[], None]) -> Iterator[None]:
+    """Run `action` once, right after the first statement that matches."""
+    done = []
+
+    def listener(_conn, _cursor, statement: str, *_args) -> None:
+        if not done and matches(statement):
+            done.append(True)
+            action()
+
+    event.listen(db.engine, "after_cursor_execute", listener)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "after_cursor_execute", listener)
+    assert done, "the statement never ran"
+
+
+def _outside_write(statement) -> None:
+    """A write from another connection (another worker), committed at once."""
+    engine = create_engine(db.engine.url, connect_args=_quick_timeout())
+    try:
+        with engine.begin() as connection:
+            connection.execute(statement)
+    finally:
+        engine.dispose()
+
+
+def _quick_timeout() -> dict[str, object]:
+    # Fails at once (instead of waiting) if the POST held SQLite's write lock while reading.
+    return {"timeout": 0.2} if db.engine.dialect.name == "sqlite" else {}
+
+
+def _requests_of(user: User) -> int:
+    db.session.rollback()
+    return db.session.scalar(
+        select(func.count()).select_from(ServiceRequest).where(ServiceRequest.opened_by == user)
+    )
+
+
+@pytest.fixture
+def sqlite_only(app: Flask) -> None:
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+
+
+def test_new_request_reads_without_the_write_lock_and_writes_with_it(
+    auth: AuthActions, make_user, catalog, sqlite_only
+) -> None:
+    user = make_user()
+    other = make_user(organisation=user.organisation)
+    auth.login(user)
+    token = auth.csrf("/catalogo/gerid")
+    seen: dict[str, bool] = {}
+
+    def while_reading() -> None:
+        seen["reading"] = sqlite_writer_lock_held()
+        _outside_write(update(User).where(User.id == other.id).values(phone="61999990000"))
+
+    def while_writing() -> None:
+        seen["writing"] = sqlite_writer_lock_held()
+
+    with (
+        _on_statement(lambda s: s.startswith("SELECT catalog_items"), while_reading),
+        _on_statement(lambda s: s.startswith("INSERT INTO service_requests"), while_writing),
+    ):
+        response = auth.client.post("/catalogo/gerid", data={**NEW_REQUEST, "csrf_token": token})
+    assert response.status_code == 302
+    assert seen == {"reading": False, "writing": True}
+    assert _requests_of(user) == 1
+    assert not sqlite_writer_lock_held()
+
+
+def test_message_reads_without_the_write_lock(
+    auth: AuthActions, make_user, make_request, sqlite_only
+) -> None:
+    user = make_user()
+    request = make_request(user)
+    number = request.number
+    auth.login(user)
+    token = auth.csrf(f"/solicitacoes/{number}")
+    seen: dict[str, bool] = {}
+
+    def while_reading() -> None:
+        seen["reading"] = sqlite_writer_lock_held()
+        _outside_write(update(User).where(User.id == user.id).values(phone="61999990000"))
+
+    def while_writing() -> None:
+        seen["writing"] = sqlite_writer_lock_held()
+
+    with (
+        _on_statement(lambda s: s.startswith("SELECT service_requests"), while_reading),
+        _on_statement(lambda s: s.startswith("INSERT INTO timeline_entries"), while_writing),
+    ):
+        response = auth.client.post(
+            f"/solicitacoes/{number}/mensagem",
+            data={"body": "Alguma novidade?", "csrf_token": token},
+        )
+    assert response.status_code == 302
+    assert seen == {"reading": False, "writing": True}
+    db.session.rollback()
+    assert db.session.scalar(
+        select(TimelineEntry.body).where(TimelineEntry.body == "Alguma novidade?")
+    )
+
+
+def test_item_withdrawn_while_the_form_was_checked_opens_nothing(
+    auth: AuthActions, make_user, catalog
+) -> None:
+    """The checks the view made are made again under the lock, on fresh rows."""
+    user = make_user()
+    auth.login(user)
+    token = auth.csrf("/catalogo/gerid")
+
+    def withdraw() -> None:
+        _outside_write(update(CatalogItem).where(CatalogItem.slug == "gerid").values(active=False))
+
+    with _on_statement(lambda s: s.startswith("SELECT item_fields"), withdraw):
+        response = auth.client.post("/catalogo/gerid", data={**NEW_REQUEST, "csrf_token": token})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Este serviço não está mais disponível no catálogo." in html
+    assert "Usuário não consegue entrar." in html  # what was typed is kept
+    assert _requests_of(user) == 0
+
+
+def test_a_write_before_begin_write_is_refused(app: Flask, make_user, sqlite_only) -> None:
+    user = make_user()
+    user_id = user.id
+    db.session.commit()
+    declare_request_writes(reads_first(lambda: None), method_writes=True)
+    try:
+        with pytest.raises(WriteBeforeBeginWrite):
+            db.session.execute(update(User).where(User.id == user_id).values(phone="1"))
+        db.session.rollback()
+        db.session.get(User, user_id)  # reading is fine
+        assert not sqlite_writer_lock_held()
+        begin_write(db.session)
+        db.session.execute(update(User).where(User.id == user_id).values(phone="2"))
+        assert sqlite_writer_lock_held()
+        db.session.commit()
+    finally:
+        declare_request_writes(None, method_writes=False)
+    assert not sqlite_writer_lock_held()
+    assert db.session.get(User, user_id).phone == "2"
+
+
+def test_begin_write_outside_a_reads_first_view_changes_nothing(app: Flask, make_user) -> None:
+    """Jobs, the CLI and tests call the same services: their transaction is left alone."""
+    user = make_user()
+    user.phone = "61988887777"  # pending, not flushed
+    begin_write(db.session)
+    assert user in db.session.dirty
+    db.session.commit()
+    assert db.session.get(User, user.id).phone == "61988887777"
