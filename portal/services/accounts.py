@@ -13,7 +13,7 @@ from importlib import resources
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.cpf import InvalidCPF, mask_cpf, normalize_cpf
@@ -241,7 +241,12 @@ def load_user_by_session_token(token: str) -> User | None:
 
 
 # Built once: every signed-in request runs it, and building it cost as much as running it.
-_USER_BY_SESSION_TOKEN = select(User).where(User.session_token == bindparam("token"), User.active)
+# Without the organisation, which the layout never shows: the page that does loads it then.
+_USER_BY_SESSION_TOKEN = (
+    select(User)
+    .where(User.session_token == bindparam("token"), User.active)
+    .options(lazyload(User.organisation))
+)
 
 
 # ---------------------------------------------------------------- sign-in
