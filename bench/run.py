@@ -314,7 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument(
-        "--only", help="run only endpoints whose name contains this text (and the ceilings)"
+        "--only",
+        help="run only endpoints whose name contains this text, or one of these comma-separated "
+        "texts (and the ceilings)",
     )
     args = parser.parse_args(argv)
     ensure_wrk()
@@ -433,7 +435,12 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ]
         if args.only:
-            endpoints = [e for e in endpoints if e[0].startswith("ceiling") or args.only in e[0]]
+            wanted = [text.strip() for text in args.only.split(",")]
+            endpoints = [
+                e
+                for e in endpoints
+                if e[0].startswith("ceiling") or any(text in e[0] for text in wanted)
+            ]
         for name, who, host, path, marker, expected, body in endpoints:
             if marker is not None:
                 check_page(who, host, path, marker)
