@@ -83,8 +83,14 @@ def queue_email(
         collected.extend(rows)
         return len(rows)
     # executemany: one compiled statement whatever the number of recipients (a group has many).
-    inserted = session.execute(_insert_new(session).returning(OutboxEmail.__table__.c.id), rows)
-    return len(inserted.all())
+    statement = _insert_new(session)
+    if session.get_bind().dialect.name == "sqlite":
+        # sqlite3 sums rowcount over executemany (documented); with RETURNING, SQLAlchemy sent
+        # the rows as one statement and sorted what came back: 13% of a new request's time
+        # under the write lock.
+        return session.execute(statement, rows).rowcount
+    # psycopg does not sum rowcount over executemany: count what RETURNING gives back.
+    return len(session.execute(statement.returning(OutboxEmail.__table__.c.id), rows).all())
 
 
 def _email_environment() -> Environment:

@@ -79,6 +79,22 @@ def test_dedupe_key_queues_once_per_recipient(app: Flask) -> None:
     assert db.session.query(OutboxEmail).count() == 2
 
 
+def test_many_recipients_count_only_the_rows_added(app: Flask) -> None:
+    """One executemany for a whole group; the count leaves out who already had this email."""
+    assert _queue(to="a@exemplo.gov.br", dedupe_key="event:2") == 1
+    added = queue_email(
+        db.session,
+        to=["a@exemplo.gov.br", "b@exemplo.gov.br", "c@exemplo.gov.br"],
+        subject="s",
+        template="request_auto_closed",
+        context={"request": _FakeRequest(), "link": "l"},
+        dedupe_key="event:2",
+    )
+    db.session.commit()
+    assert added == 2
+    assert db.session.query(OutboxEmail).count() == 3
+
+
 def test_html_body_escapes_what_people_typed(app: Flask, smtp_server) -> None:
     class Evil(_FakeRequest):
         number = '"><svg onload=alert(1)>'
