@@ -41,11 +41,6 @@ def write_intent() -> Iterator[None]:
         _write_intent.reset(token)
 
 
-def set_write_intent(value: bool) -> None:
-    """Set the write intent for the rest of the current context (one web request)."""
-    _write_intent.set(value)
-
-
 def reads_first(view: F) -> F:
     """Mark a POST view whose service takes the write lock itself, through begin_write.
 

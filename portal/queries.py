@@ -32,6 +32,7 @@ from portal.lifecycle import ACTIVE_STATES, State
 from portal.models import (
     NUMBER_DIGITS,
     NUMBER_PREFIX,
+    STAFF_ROLES,
     Announcement,
     Attachment,
     CatalogItem,
@@ -41,7 +42,6 @@ from portal.models import (
     PartyRelation,
     QueueCount,
     RequestParty,
-    Role,
     ServiceRequest,
     SupportGroup,
     TimelineEntry,
@@ -214,7 +214,7 @@ def _party_sum(
     session: Session, user: User, relation: PartyRelation, states: list[str] | None = None
 ) -> int:
     """How many requests `user` has in `relation` (in `states`), from party_counts."""
-    statement = _party_sum_statement(relation.value, tuple(states) if states else None)
+    statement = _party_sum_statement(relation.value, None if states is None else tuple(states))
     return session.scalar(statement, {"user_id": user.id}) or 0
 
 
@@ -483,7 +483,7 @@ def staff_members(session: Session) -> list[User]:
     return list(
         session.scalars(
             select(User)
-            .where(User.active, User.role.in_([Role.AGENT, Role.ADMIN]))
+            .where(User.active, User.role.in_(STAFF_ROLES))
             .order_by(User.full_name)
             .options(selectinload(User.groups))
         )

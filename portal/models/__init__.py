@@ -22,6 +22,7 @@ from portal.models.request import (
 )
 from portal.models.system import Heartbeat
 from portal.models.user import (
+    STAFF_ROLES,
     LoginAttempt,
     PasswordResetToken,
     Role,
@@ -33,6 +34,7 @@ from portal.models.user import (
 __all__ = [
     "NUMBER_DIGITS",
     "NUMBER_PREFIX",
+    "STAFF_ROLES",
     "Announcement",
     "Attachment",
     "CatalogItem",

@@ -27,6 +27,11 @@ class Role(enum.StrEnum):
         ]
 
 
+# Who works requests (queue, internal notes, every request visible): one definition for the
+# property and for queries.
+STAFF_ROLES = (Role.AGENT, Role.ADMIN)
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -105,7 +110,7 @@ class User(db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.AGENT, Role.ADMIN)
+        return self.role in STAFF_ROLES
 
     @property
     def is_admin(self) -> bool:

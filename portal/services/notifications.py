@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from portal.lifecycle import Action, Outcome
-from portal.models import Role, ServiceRequest, TimelineEntry, User, group_members
+from portal.models import STAFF_ROLES, ServiceRequest, TimelineEntry, User, group_members
 from portal.services.mail import queue_email
 
 CANCELLATIONS = {Action.CANCEL, Action.CONFIRM_CANCEL, Action.REQUESTER_CANCEL}
@@ -80,8 +80,8 @@ def staff_side(request: ServiceRequest) -> list[Addressee]:
         .join(group_members, group_members.c.user_id == User.id)
         .where(
             group_members.c.group_id == request.group_id,
-            User.active.is_(True),
-            User.role.in_([Role.AGENT, Role.ADMIN]),
+            User.active,
+            User.role.in_(STAFF_ROLES),
         )
     )
     return [Recipient(id, email) for id, email in rows]
@@ -121,9 +121,7 @@ def message_added(
     session: Session, request: ServiceRequest, entry: TimelineEntry, author: User
 ) -> None:
     """A public message goes to the other side: staff → requester side, requester → staff."""
-    recipients: list[Addressee] = (
-        list(requester_side(request)) if author.is_staff else staff_side(request)
-    )
+    recipients = requester_side(request) if author.is_staff else staff_side(request)
     _message(session, request, entry, author, recipients, f"Nova mensagem de {author.full_name}")
 
 
@@ -139,7 +137,7 @@ def _message(
     request: ServiceRequest,
     entry: TimelineEntry,
     author: User,
-    recipients: list[Addressee],
+    recipients: Iterable[Addressee],
     subject: str,
 ) -> None:
     if not entry.public:  # internal notes never leave the staff side

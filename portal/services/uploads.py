@@ -197,7 +197,7 @@ def pending_for(session: Session, owner: User, tokens: list[str]) -> list[Pendin
     wanted = [t for t in tokens if t and re.fullmatch(r"[0-9a-f]{32}", t)]
     if not wanted:
         return []
-    begin_write(session)  # they become attachments: read them under the lock that will
+    begin_write(session)  # they become attachments: read them under the lock that attaches them
     return list(
         session.scalars(
             select(PendingUpload)
