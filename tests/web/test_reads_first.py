@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, event, func, select, update
+from werkzeug.test import TestResponse
 
 from portal.database import (
     WriteBeforeBeginWrite,
@@ -77,27 +78,53 @@ def sqlite_only(app: Flask) -> None:
         pytest.skip("the write lock is SQLite's")
 
 
+def _post_watching_the_lock(
+    auth: AuthActions,
+    path: str,
+    data: dict[str, str],
+    *,
+    page: str,
+    read: str,
+    write: str,
+    outside_user_id: int,
+) -> tuple[TestResponse, dict[str, bool]]:
+    """POST `data` to `path` with a CSRF token from `page` (read before watching, so only the
+    POST's statements count); at its first statement starting with `read`, note whether the
+    writer lock is held and write from another connection; at the first starting with
+    `write`, note it again."""
+    token = auth.csrf(page)
+    seen: dict[str, bool] = {}
+
+    def while_reading() -> None:
+        seen["reading"] = sqlite_writer_lock_held()
+        _outside_write(update(User).where(User.id == outside_user_id).values(phone="61999990000"))
+
+    def while_writing() -> None:
+        seen["writing"] = sqlite_writer_lock_held()
+
+    with (
+        _on_statement(lambda s: s.startswith(read), while_reading),
+        _on_statement(lambda s: s.startswith(write), while_writing),
+    ):
+        response = auth.client.post(path, data={**data, "csrf_token": token})
+    return response, seen
+
+
 def test_new_request_reads_without_the_write_lock_and_writes_with_it(
     auth: AuthActions, make_user, catalog, sqlite_only
 ) -> None:
     user = make_user()
     other = make_user(organisation=user.organisation)
     auth.login(user)
-    token = auth.csrf("/catalogo/gerid")
-    seen: dict[str, bool] = {}
-
-    def while_reading() -> None:
-        seen["reading"] = sqlite_writer_lock_held()
-        _outside_write(update(User).where(User.id == other.id).values(phone="61999990000"))
-
-    def while_writing() -> None:
-        seen["writing"] = sqlite_writer_lock_held()
-
-    with (
-        _on_statement(lambda s: s.startswith("SELECT catalog_items"), while_reading),
-        _on_statement(lambda s: s.startswith("INSERT INTO service_requests"), while_writing),
-    ):
-        response = auth.client.post("/catalogo/gerid", data={**NEW_REQUEST, "csrf_token": token})
+    response, seen = _post_watching_the_lock(
+        auth,
+        "/catalogo/gerid",
+        NEW_REQUEST,
+        page="/catalogo/gerid",
+        read="SELECT catalog_items",
+        write="INSERT INTO service_requests",
+        outside_user_id=other.id,
+    )
     assert response.status_code == 302
     assert seen == {"reading": False, "writing": True}
     assert _requests_of(user) == 1
@@ -108,27 +135,17 @@ def test_message_reads_without_the_write_lock(
     auth: AuthActions, make_user, make_request, sqlite_only
 ) -> None:
     user = make_user()
-    request = make_request(user)
-    number = request.number
+    number = make_request(user).number
     auth.login(user)
-    token = auth.csrf(f"/solicitacoes/{number}")
-    seen: dict[str, bool] = {}
-
-    def while_reading() -> None:
-        seen["reading"] = sqlite_writer_lock_held()
-        _outside_write(update(User).where(User.id == user.id).values(phone="61999990000"))
-
-    def while_writing() -> None:
-        seen["writing"] = sqlite_writer_lock_held()
-
-    with (
-        _on_statement(lambda s: s.startswith("SELECT service_requests"), while_reading),
-        _on_statement(lambda s: s.startswith("INSERT INTO timeline_entries"), while_writing),
-    ):
-        response = auth.client.post(
-            f"/solicitacoes/{number}/mensagem",
-            data={"body": "Alguma novidade?", "csrf_token": token},
-        )
+    response, seen = _post_watching_the_lock(
+        auth,
+        f"/solicitacoes/{number}/mensagem",
+        {"body": "Alguma novidade?"},
+        page=f"/solicitacoes/{number}",
+        read="SELECT service_requests",
+        write="INSERT INTO timeline_entries",
+        outside_user_id=user.id,
+    )
     assert response.status_code == 302
     assert seen == {"reading": False, "writing": True}
     db.session.rollback()
