@@ -101,7 +101,11 @@ def _email_environment() -> Environment:
     env = current_app.extensions.get("email_jinja")
     if env is None:
         web = current_app.jinja_env
-        env = Environment(loader=web.loader, autoescape=select_autoescape(["html"]))
+        # Jinja's own default checks every template file's mtime on each get_template; follow the
+        # app (reload only in debug), as a job renders two templates per email.
+        env = Environment(
+            loader=web.loader, autoescape=select_autoescape(["html"]), auto_reload=web.auto_reload
+        )
         env.filters.update(web.filters)
         current_app.extensions["email_jinja"] = env
     return env
