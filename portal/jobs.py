@@ -8,8 +8,10 @@ bad row never stops a batch.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -22,7 +24,7 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from portal.database import write_intent
 from portal.lifecycle import Action, State, TransitionError
-from portal.models import Follower, Heartbeat, PendingUpload, ServiceRequest, User
+from portal.models import Heartbeat, PendingUpload, ServiceRequest
 from portal.services import mail, notifications, requests
 from portal.services.errors import StaleObject
 from portal.services.uploads import storage_path
@@ -75,19 +77,49 @@ def _walk_due(
     session.rollback()
     done = 0
     for start in range(0, len(due), batch_size):
-        with write_intent():
-            session.rollback()
-            query = (
-                select(ServiceRequest)
-                .where(ServiceRequest.id.in_(due[start : start + batch_size]), *conditions)
-                .order_by(ServiceRequest.id)
-                .options(*options)
-            )
-            batch = list(session.scalars(_claim_query(session, query)))
-            if batch:
-                done += handle_batch(batch)
-            session.commit()
+        query = (
+            select(ServiceRequest)
+            .where(ServiceRequest.id.in_(due[start : start + batch_size]), *conditions)
+            .order_by(ServiceRequest.id)
+            .options(*options)
+        )
+        with _collected_after():
+            done += _one_batch(session, _claim_query(session, query), handle_batch)
     return done
+
+
+def _one_batch(
+    session: Session,
+    query: Select[tuple[ServiceRequest]],
+    handle_batch: Callable[[list[ServiceRequest]], int],
+) -> int:
+    """One write transaction; its objects are unreachable once it returns, so the collection
+    that follows (_collected_after) frees them."""
+    with write_intent():
+        session.rollback()
+        batch = list(session.scalars(query))
+        done = handle_batch(batch) if batch else 0
+        session.commit()
+    return done
+
+
+@contextlib.contextmanager
+def _collected_after() -> Iterator[None]:
+    """Pause automatic garbage collection for a batch, then collect only what it allocated.
+
+    A batch's ORM objects hold reference cycles; left to the collector they survive into the
+    oldest generation while the batch runs, and every full collection then walks the whole
+    heap (4.5 s of a 48 s run closing 50,000). Collected as one young generation at the end,
+    only the batch's own objects are walked (0.6 s).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect(0)
 
 
 def _one_by_one(
@@ -148,20 +180,16 @@ def auto_close(session: Session, *, now: datetime | None = None) -> int:
         ServiceRequest.state == State.AWAITING_USER.value,
         ServiceRequest.resolved_at <= now - timedelta(days=days),
     ]
-    # What the state machine and the email need, and nothing else: at 100,000 rows the
-    # organisation joins and the JSON of every form would cost more than the writes.
-    people = (
+    # What the state machine and the email need, and nothing else: at 100,000 rows the JSON
+    # of every form would cost more than the writes. The people are read as addresses for the
+    # whole batch (fire_as_system): loading them as User objects was 15% of the job.
+    needed = (
         defer(ServiceRequest.description),
         defer(ServiceRequest.field_values),
-        selectinload(ServiceRequest.opened_by).lazyload(User.organisation),
-        selectinload(ServiceRequest.requested_for).lazyload(User.organisation),
-        selectinload(ServiceRequest.followers)
-        .selectinload(Follower.user)
-        .lazyload(User.organisation),
         selectinload(ServiceRequest.item),
     )
     batch_size = AUTO_CLOSE_BATCH[session.get_bind().dialect.name]
-    return _walk_due(session, due, close_batch, options=people, batch_size=batch_size)
+    return _walk_due(session, due, close_batch, options=needed, batch_size=batch_size)
 
 
 def remind(session: Session, *, now: datetime | None = None) -> int:

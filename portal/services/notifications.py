@@ -7,7 +7,8 @@ side: opener, requested-for user and followers; staff side: the assignee, else t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import NamedTuple, Protocol
 
@@ -16,7 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from portal.lifecycle import Action, Outcome
-from portal.models import STAFF_ROLES, ServiceRequest, TimelineEntry, User, group_members
+from portal.models import (
+    STAFF_ROLES,
+    RequestParty,
+    ServiceRequest,
+    TimelineEntry,
+    User,
+    group_members,
+)
 from portal.services.mail import queue_email
 
 CANCELLATIONS = {Action.CANCEL, Action.CONFIRM_CANCEL, Action.REQUESTER_CANCEL}
@@ -64,6 +72,21 @@ def requester_side(request: ServiceRequest) -> list[User]:
     """Opener, requested-for user and followers: everyone on the requester's side."""
     people = [request.opened_by, request.requested_for, *(f.user for f in request.followers)]
     return [p for p in people if p is not None and p.active]
+
+
+def requester_sides(session: Session, request_ids: Sequence[int]) -> dict[int, list[Recipient]]:
+    """requester_side of many requests in one query, as addresses, for bulk jobs: the same
+    people, read from request_parties, which the database keeps equal to the opener, the
+    requested-for user and the followers (no User object per person and request)."""
+    rows = session.execute(
+        select(RequestParty.request_id, User.id, User.email)
+        .join(User, User.id == RequestParty.user_id)
+        .where(RequestParty.request_id.in_(request_ids), User.active)
+    )
+    sides: dict[int, list[Recipient]] = defaultdict(list)
+    for request_id, user_id, email in rows:
+        sides[request_id].append(Recipient(user_id, email))
+    return sides
 
 
 def staff_side(request: ServiceRequest) -> list[Addressee]:
@@ -159,17 +182,28 @@ def _message(
 
 
 def transition(
-    session: Session, request: ServiceRequest, outcome: Outcome, actor: User | None
+    session: Session,
+    request: ServiceRequest,
+    outcome: Outcome,
+    actor: User | None,
+    *,
+    requester: Sequence[Addressee] | None = None,
 ) -> None:
-    """Emails for the state changes each side must know about."""
+    """Emails for the state changes each side must know about. A bulk job passes the
+    requester side it read for the whole batch (requester_sides)."""
     action = outcome.action
+
+    def requester_people() -> Sequence[Addressee]:
+        # Only when the action concerns them: a staff-only event loads no requester side.
+        return requester_side(request) if requester is None else requester
+
     key = f"{action.value}:{request.id}:{request.version}"
     if action is Action.RESOLVE:
         days = current_app.config["AUTO_CLOSE_DAYS"]
         closes_at = request.resolved_at + timedelta(days=days) if request.resolved_at else None
         queue_email(
             session,
-            to=_emails(requester_side(request), exclude=actor),
+            to=_emails(requester_people(), exclude=actor),
             subject=_subject(request, "Solicitação resolvida: aceite ou rejeite a solução"),
             template="request_resolved",
             context={
@@ -185,7 +219,7 @@ def transition(
     elif action is Action.AUTO_CLOSE:
         queue_email(
             session,
-            to=_emails(requester_side(request)),
+            to=_emails(requester_people()),
             subject=_subject(request, "Solicitação fechada automaticamente"),
             template="request_auto_closed",
             context={"request": request, "link": request_url(request)},
@@ -196,7 +230,7 @@ def transition(
         side, subject, headline = EVENTS[action]
         people: list[Addressee] = []
         if side in ("requester", "both"):
-            people += requester_side(request)
+            people += requester_people()
         if side in ("staff", "both"):
             people += staff_side(request)
         queue_email(

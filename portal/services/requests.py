@@ -311,10 +311,13 @@ def fire_as_system(
         insert(TimelineEntry.__table__),
         [_transition_entry(request.id, outcome, None, now) for request, outcome in moved],
     )
+    requester = notifications.requester_sides(session, [request.id for request, _ in moved])
     with mail.batched(session):
         for (request, outcome), columns in zip(moved, changed, strict=True):
             _mirror(request, {**columns, "updated_at": now, "version": request.version + 1})
-            notifications.transition(session, request, outcome, None)
+            notifications.transition(
+                session, request, outcome, None, requester=requester.get(request.id, [])
+            )
     log.info("%s: %d requests by system", action.value, len(moved))
     return len(moved)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from datetime import timedelta
@@ -14,6 +15,7 @@ from portal import jobs
 from portal.extensions import db
 from portal.lifecycle import Action, State
 from portal.models import Follower, OutboxEmail, PendingUpload, ServiceRequest, TimelineEntry
+from portal.services import notifications
 from portal.services import requests as request_service
 from portal.services.uploads import stage_files, storage_path
 from portal.timeutil import utcnow
@@ -115,6 +117,55 @@ def test_auto_close_writes_a_batch_in_the_same_few_statements(
             )
         )
         assert recipients == {closed.opened_by.email, follower.email}
+
+
+def test_a_batch_reads_each_requester_side_as_one_request_would(
+    app: Flask, resolve, make_user, make_request
+) -> None:
+    """Auto-close reads the people of a whole batch in one query (requester_sides); each
+    request must still get exactly requester_side: opener, requested-for user, followers,
+    active only."""
+    resolved_at = utcnow() - 10 * DAY
+    opener, other, gone = make_user(name="Abre"), make_user(name="Para"), make_user(name="Saiu")
+    alone = resolve(resolved_at, requester=opener)[0]
+    shared = make_request(opener, requested_for=other, followers=[gone, other], now=resolved_at)
+    for action in (Action.START, Action.RESOLVE):
+        request_service.fire(
+            db.session, shared, action, actor=resolve.agent, reason="Feito", now=resolved_at
+        )
+    gone.active = False
+    db.session.commit()
+    sides = notifications.requester_sides(db.session, [alone.id, shared.id])
+    for request in (alone, shared):
+        expected = {(p.id, p.email) for p in notifications.requester_side(request)}
+        assert {(p.id, p.email) for p in sides[request.id]} == expected
+    assert {p.id for p in sides[shared.id]} == {opener.id, other.id}
+
+    assert jobs.auto_close(db.session) == 2
+    emailed = set(
+        db.session.scalars(
+            sa.select(OutboxEmail.recipient).where(
+                OutboxEmail.request_id == shared.id,
+                OutboxEmail.subject.contains("fechada automaticamente"),
+            )
+        )
+    )
+    assert emailed == {opener.email, other.email}
+
+
+def test_jobs_give_garbage_collection_back(app: Flask, resolve) -> None:
+    """Batches pause the collector and collect at their end; a scheduler process left without
+    one would grow without bound."""
+    resolve(utcnow() - 10 * DAY)
+    assert gc.isenabled()
+    assert jobs.auto_close(db.session) == 1
+    assert gc.isenabled()
+    gc.disable()  # a process that chose to run without it keeps its choice
+    try:
+        jobs.auto_close(db.session)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_rejection_restarts_the_clock(app: Flask, resolve) -> None:
