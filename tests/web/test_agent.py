@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from portal.extensions import db
 from portal.lifecycle import Action, State
-from portal.models import ServiceRequest
+from portal.models import ServiceRequest, User
 from portal.services import requests as request_service
 from portal.services.mail import deliver_pending
 from tests.conftest import AuthActions
@@ -200,6 +201,32 @@ def test_assignment_and_reassignment_with_reason(auth: AuthActions, people, make
     auth.logout()
     auth.login(people["felipe"])
     assert "Caio conhece" not in _html(auth.client.get(path))  # assignment notes are internal
+
+
+def test_assignment_picker_lists_active_staff_with_their_groups(
+    auth: AuthActions, people, make_user, make_request
+) -> None:
+    make_user(name="Zeca Multigrupo", role="agent", groups=["Suporte GERID", "Suporte CadÚnico"])
+    make_user(name="Ida Inativa", role="agent", groups=["Suporte GERID"]).active = False
+    db.session.commit()
+    request = make_request(people["felipe"])
+    auth.login(people["ana"])
+    html = _html(auth.client.get(f"/solicitacoes/{request.number}"))
+    options = dict(
+        (int(value), label)
+        for value, label in re.findall(
+            r'<option value="(\d+)"(?: selected)?>([^<]+ \([^<]*\))</option>', html
+        )
+    )
+    assert options == {
+        people["ana"].id: "Ana Atendente (Suporte GERID)",
+        people["bruno"].id: "Bruno Atendente (Suporte CadÚnico)",
+        people["caio"].id: "Caio Atendente (Suporte GERID)",
+        db.session.scalar(
+            select(User.id).where(User.full_name == "Zeca Multigrupo")
+        ): "Zeca Multigrupo (Suporte CadÚnico, Suporte GERID)",
+    }
+    assert "Ida Inativa" not in html
 
 
 def test_agents_add_followers_from_any_organisation(
