@@ -206,9 +206,12 @@ def ensure_wrk() -> None:
     if shutil.which("wrk"):
         return
     if os.geteuid() == 0:
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL
-        )
+        install = ["apt-get", "install", "-y", "-qq", "wrk"]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        if subprocess.run(install, **quiet).returncode != 0:
+            # A fresh machine has no package lists yet.
+            subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)
+            subprocess.run(install, check=True, **quiet)
         return
     raise SystemExit("wrk is missing: apt-get install wrk")
 
@@ -313,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the tables")
     parser.add_argument(
         "--only",
         help="run only endpoints whose name contains this text, or one of these comma-separated "
@@ -445,14 +449,15 @@ def main(argv: list[str] | None = None) -> int:
             if marker is not None:
                 check_page(who, host, path, marker)
             cookie = who.cookie if who else None
-            wrk(
-                host + path,
-                cookie=cookie,
-                duration=args.warmup,
-                connections=args.connections,
-                expected=expected,
-                post_body=body,
-            )
+            if args.warmup:
+                wrk(
+                    host + path,
+                    cookie=cookie,
+                    duration=args.warmup,
+                    connections=args.connections,
+                    expected=expected,
+                    post_body=body,
+                )
             req_s, p50, p99, bad = wrk(
                 host + path,
                 cookie=cookie,
@@ -471,12 +476,12 @@ def main(argv: list[str] | None = None) -> int:
     ceiling_rate = next(r.req_s for r in results if r.endpoint == "ceiling: 25-row table")
     for result in results:
         result.ratio_to_ceiling = round(result.req_s / ceiling_rate, 3)
-    write(results)
+    write(results, args.results)
     return 0
 
 
-def write(results: list[Result]) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def write(results: list[Result], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     rows = [asdict(r) for r in results]
     table = [
@@ -489,9 +494,9 @@ def write(results: list[Result]) -> None:
         for r in results
     ]
     text = "\n".join(table) + "\n"
-    (RESULTS / f"{stamp}.md").write_text(text)
-    (RESULTS / f"{stamp}.json").write_text(json.dumps(rows, indent=2))
-    (RESULTS / "latest.json").write_text(json.dumps(rows, indent=2))
+    (folder / f"{stamp}.md").write_text(text)
+    (folder / f"{stamp}.json").write_text(json.dumps(rows, indent=2))
+    (folder / "latest.json").write_text(json.dumps(rows, indent=2))
     print("\n" + text)
 
 

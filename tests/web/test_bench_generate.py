@@ -1,10 +1,14 @@
-"""The benchmark data generator makes valid, deterministic data through the real schema."""
+"""The benchmark tools: the generator makes valid, deterministic data through the real schema;
+the auto-close bench works on a copy; bench/run.py drives every page it lists to a table."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bench import generate
@@ -66,3 +70,58 @@ def test_autoclose_bench_closes_every_due_request_on_a_copy(tmp_path: Path) -> N
         ).scalar()
     engine.dispose()
     assert auto_closed == 0
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("PORTAL_TEST_DATABASE_URL")),
+    reason="uses its own SQLite file, so the SQLite pass of the suite covers it",
+)
+@pytest.mark.timeout(300)
+def test_page_bench_runs_every_endpoint_and_undoes_its_writes(tmp_path: Path) -> None:
+    from bench import run
+
+    if not shutil.which("wrk") and os.geteuid() != 0:
+        pytest.skip("wrk is missing and cannot be installed without root")
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    argv = ["--requests", "2000", "--url", url, "--duration", "1", "--warmup", "0"]
+    assert run.main([*argv, "--results", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "latest.json").read_text())
+    names = [row["endpoint"] for row in rows]
+    assert names[:4] == [
+        "ceiling: bare route",
+        "ceiling: 25-row table",
+        "login page",
+        "signed-in static page",
+    ]
+    assert {
+        "home",
+        "Meus Acompanhamentos",
+        "request page (50 entries)",
+        "agent queue p1",
+        "POST new request",
+        "POST message",
+    } <= set(names)
+    assert any(name.startswith("agent queue p") and name != "agent queue p1" for name in names)
+    for row in rows:
+        assert row["non_200"] == 0 and row["req_s"] > 0, row
+        assert (row["database"], row["requests_in_db"]) == ("sqlite", 2000)
+    assert rows[1]["ratio_to_ceiling"] == 1.0
+    assert list(tmp_path.glob("*.md"))  # the Markdown table beside the JSON
+
+    def counts() -> tuple[int, int]:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            found = conn.execute(
+                sa.text(
+                    "SELECT (SELECT value FROM counters WHERE name = 'request'),"
+                    " (SELECT count(*) FROM timeline_entries WHERE body = :body)"
+                ),
+                {"body": run.MESSAGE_BODY},
+            ).one()
+        engine.dispose()
+        return tuple(found)
+
+    opened, messages = counts()
+    assert opened > 2000 and messages > 0  # the POSTs wrote
+    run.undo_earlier_runs(url, 2000)
+    assert counts() == (2000, 0)
