@@ -122,11 +122,7 @@ class User(db.Model):
 
     @property
     def initials(self) -> str:
-        parts = [p for p in self.full_name.split() if len(p) > 2 or p[:1].isupper()]
-        if not parts:
-            return "?"
-        letters = parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")
-        return letters.upper()
+        return initials_of(self.full_name)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
@@ -160,3 +156,12 @@ class LoginAttempt(db.Model):
     cpf: Mapped[str] = mapped_column(String(11))
     address: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def initials_of(full_name: str) -> str:
+    """The avatar's letters: first and last name, skipping "da", "de", "dos"."""
+    parts = [p for p in full_name.split() if len(p) > 2 or p[:1].isupper()]
+    if not parts:
+        return "?"
+    letters = parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")
+    return letters.upper()

@@ -229,7 +229,8 @@ def render_request(
         for p in pool
         if p.id not in follower_ids and p.id not in (req.opened_by_id, req.requested_for_id)
     ]
-    entries = queries.timeline(db.session, req, include_internal=staff)
+    attachments = queries.attachments_of(db.session, req, include_internal=staff)
+    entries = queries.timeline(db.session, req, include_internal=staff, attachments=attachments)
     return render_template(
         "requests/show.html",
         req=req,
@@ -242,7 +243,7 @@ def render_request(
         note=note or {},
         note_error=note_error,
         now_local=format_datetime(utcnow(), current_app.config["TIMEZONE"]),
-        attachments=queries.attachments_of(db.session, req, include_internal=staff),
+        attachments=attachments,
         actions=actions,
         lifecycle=lifecycle,
         closes_at=closes_at,

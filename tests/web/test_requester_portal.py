@@ -633,3 +633,29 @@ def test_request_page_joins_people_flat(
         assert auth.client.get(f"/solicitacoes/{request.number}").status_code == 200
     assert statements
     assert not [s for s in statements if "JOIN (users" in s]
+
+
+def test_message_files_show_on_their_entry_in_upload_order(
+    auth: AuthActions, make_user, make_request
+) -> None:
+    me = make_user()
+    request = make_request(me)
+    auth.login(me)
+    path = f"/solicitacoes/{request.number}"
+    files = [(io.BytesIO(pdf_bytes()), "primeiro.pdf"), (io.BytesIO(png_bytes()), "segundo.png")]
+    response = auth.post(
+        f"{path}/mensagem",
+        {"body": "Seguem os arquivos", "attachments": files},
+        page=path,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    html = _html(auth.client.get(path))
+    entry = re.search(r'<li class="timeline-entry kind-comment".*?</li>\s*</ul>', html, re.S)
+    assert entry and "Seguem os arquivos" in entry.group(0)
+    assert re.findall(r"</i> (\S+\.(?:pdf|png))</a>", entry.group(0)) == [
+        "primeiro.pdf",
+        "segundo.png",
+    ]
+    side = html[html.index('id="attachments-title"') :]
+    assert "primeiro.pdf" in side and "segundo.png" in side
