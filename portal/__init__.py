@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
@@ -14,6 +14,9 @@ from portal.config import ROOT_DIR, load_config
 from portal.database import configure_engine, declare_request_writes
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.timeutil import as_utc, format_age, format_datetime, format_relative, utcnow
+
+if TYPE_CHECKING:
+    from portal.models import User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -55,9 +58,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from portal.services.accounts import load_user_by_session_token
+    from portal.queries import signed_in_user
 
-    login_manager.user_loader(load_user_by_session_token)
+    @login_manager.user_loader
+    def _load_user(token: str) -> User | None:
+        found = signed_in_user(db.session, token)
+        if found is None:
+            return None
+        user, badge = found
+        if request.method in SAFE_METHODS:
+            # A page that changes nothing shows the count read with the user; a POST that
+            # renders counts again after its change (open_requests_badge below).
+            g.open_requests_badge = badge
+        return user
 
 
 def register_request_hooks(app: Flask) -> None:

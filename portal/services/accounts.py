@@ -12,12 +12,11 @@ from importlib import resources
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session, lazyload
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.cpf import InvalidCPF, mask_cpf, normalize_cpf
-from portal.extensions import db
 from portal.models import (
     LoginAttempt,
     Organisation,
@@ -231,22 +230,6 @@ def find_or_create_group(session: Session, name: str) -> SupportGroup:
         session.add(group)
         session.flush()
     return group
-
-
-def load_user_by_session_token(token: str) -> User | None:
-    """Flask-Login's loader: the token changes on logout, so an old cookie finds nobody."""
-    if not token:
-        return None
-    return db.session.scalar(_USER_BY_SESSION_TOKEN, {"token": token})
-
-
-# Built once: every signed-in request runs it, and building it cost as much as running it.
-# Without the organisation, which the layout never shows: the page that does loads it then.
-_USER_BY_SESSION_TOKEN = (
-    select(User)
-    .where(User.session_token == bindparam("token"), User.active)
-    .options(lazyload(User.organisation))
-)
 
 
 # ---------------------------------------------------------------- sign-in

@@ -635,6 +635,21 @@ def test_request_page_joins_people_flat(
     assert not [s for s in statements if "JOIN (users" in s]
 
 
+def test_a_signed_in_page_reads_the_user_and_the_badge_in_one_statement(
+    auth: AuthActions, make_user, make_request, count_queries
+) -> None:
+    me = make_user()
+    make_request(me)
+    make_request(me)
+    auth.login(me)
+    with count_queries() as statements:
+        html = _html(auth.client.get("/base-de-conhecimento"))
+    assert re.search(r'data-badge="open-requests"[^>]*>\s*2\s*<', html)
+    sent = [s for s in statements if not s.lstrip().upper().startswith("BEGIN")]
+    assert len(sent) == 1
+    assert "session_token" in sent[0] and "party_counts" in sent[0]
+
+
 def test_message_files_show_on_their_entry_in_upload_order(
     auth: AuthActions, make_user, make_request
 ) -> None:
