@@ -361,6 +361,7 @@ class TimelineItem:
     attachments: list[Attachment]
 
 
+# In TimelineItem's field order (timeline() passes them by position), then the author's name.
 _TIMELINE_COLUMNS = (
     TimelineEntry.id,
     TimelineEntry.kind,
