@@ -13,6 +13,7 @@ to bench/results/<time>.md and .json, and bench/results/latest.json.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.cookiejar
 import json
 import os
@@ -448,24 +449,17 @@ def main(argv: list[str] | None = None) -> int:
         for name, who, host, path, marker, expected, body in endpoints:
             if marker is not None:
                 check_page(who, host, path, marker)
-            cookie = who.cookie if who else None
-            if args.warmup:
-                wrk(
-                    host + path,
-                    cookie=cookie,
-                    duration=args.warmup,
-                    connections=args.connections,
-                    expected=expected,
-                    post_body=body,
-                )
-            req_s, p50, p99, bad = wrk(
+            drive = functools.partial(
+                wrk,
                 host + path,
-                cookie=cookie,
-                duration=args.duration,
+                cookie=who.cookie if who else None,
                 connections=args.connections,
                 expected=expected,
                 post_body=body,
             )
+            if args.warmup:
+                drive(duration=args.warmup)
+            req_s, p50, p99, bad = drive(duration=args.duration)
             results.append(Result(name, database, args.requests, req_s, p50, p99, bad))
             print(
                 f"  {name:<30} {req_s:>8.1f} req/s  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  bad {bad}"
