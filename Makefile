@@ -57,9 +57,10 @@ run: install vendor ## run only the web server (development)
 scheduler: install ## run only the scheduler process
 	$(BIN)/python scheduler.py
 
-lint: install ## ruff check and ruff format --check
+lint: install ## ruff check, ruff format --check and the type checker (mypy over portal/)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install ## format the code with ruff
 	$(BIN)/ruff format .
@@ -74,9 +75,8 @@ test-postgres: install vendor chromium
 	  $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	else echo "PORTAL_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; fi
 
-test: install vendor chromium ## ruff, then every test on SQLite, then on PostgreSQL when PORTAL_TEST_DATABASE_URL is set
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: install vendor chromium ## lint (ruff, mypy), then every test on SQLite, then on PostgreSQL when PORTAL_TEST_DATABASE_URL is set
+	@$(MAKE) --no-print-directory lint
 	@echo "== the suite on SQLite =="
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres

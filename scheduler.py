@@ -14,8 +14,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from portal import create_app, jobs
-from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 
 log = logging.getLogger("portal.scheduler")
 

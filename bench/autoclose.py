@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 from bench import generate  # noqa: E402
 from bench.run import generated  # noqa: E402
 from portal import create_app  # noqa: E402
-from portal.extensions import db  # noqa: E402
+from portal.core.extensions import db  # noqa: E402
+from portal.core.timeutil import utcnow  # noqa: E402
+from portal.core.types import UTCDateTime  # noqa: E402
 from portal.jobs import auto_close  # noqa: E402
-from portal.models.types import UTCDateTime  # noqa: E402
-from portal.timeutil import utcnow  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 

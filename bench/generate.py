@@ -25,13 +25,15 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app
-from portal.catalog_data import CATALOG
-from portal.cpf import make_cpf
-from portal.extensions import db
-from portal.lifecycle import State
-from portal.models import derived, format_number
-from portal.services.accounts import hash_password
-from portal.services.catalog import upsert_item
+from portal.accounts.services import hash_password
+from portal.catalog.data import CATALOG
+from portal.catalog.services import upsert_item
+from portal.core.actors import SystemActor
+from portal.core.cpf import make_cpf
+from portal.core.extensions import db
+from portal.models import format_number
+from portal.requests import derived
+from portal.requests.lifecycle import State
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_PASSWORD = "bench-portal-2026"  # noqa: S105  (documented benchmark password)
@@ -122,7 +124,7 @@ def prepare(url: str, reset: bool) -> None:
 
         upgrade()
         for spec in CATALOG:
-            upsert_item(db.session, spec)
+            upsert_item(db.session, SystemActor("bench"), spec)
         db.session.commit()
         db.engine.dispose()
 
@@ -148,7 +150,7 @@ ENTRY_COLUMNS = (
 )  # fmt: skip
 FOLLOWER_COLUMNS = ("request_id", "user_id", "created_at")
 ATTACHMENT_COLUMNS = (
-    "request_id", "entry_id", "original_name", "stored_name", "size", "content_type", "sha256",
+    "owner_type", "owner_id", "original_name", "stored_name", "size", "content_type", "sha256",
     "uploader_id", "created_at",
 )  # fmt: skip
 BULK_TABLES = ("service_requests", "timeline_entries", "followers", "attachments")
@@ -302,11 +304,11 @@ def generate(url: str, requests: int, seed: int) -> dict[str, float]:
                 )  # fmt: skip
             if rng.random() < 0.1:
                 followers.append((rid, rng.choice(requesters)["id"], opened))
-            if rng.random() < 0.05:
+            if rng.random() < 0.05 and count:
                 attachments.append(
                     (
-                        rid,
-                        entry_id - count + 1 if count else None,  # on the "Criado" entry
+                        "timeline_entry",
+                        entry_id - count + 1,  # on the "Criado" entry
                         "print.png",
                         f"bench{rid:010d}",
                         49_700,

@@ -37,7 +37,7 @@ PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import BENCH_PASSWORD, HEAVY_CPF  # noqa: E402
-from portal.cpf import make_cpf  # noqa: E402
+from portal.core.cpf import make_cpf  # noqa: E402
 from portal.models import format_number  # noqa: E402
 
 AGENT_CPF = make_cpf("800000000")
@@ -234,7 +234,8 @@ MESSAGE_BODY = "Mensagem de carga"
 # What an earlier run's POSTs added, so every run measures the database as generated.
 UNDO_EARLIER_RUNS = (
     "DELETE FROM outbox_emails",
-    "DELETE FROM attachments WHERE request_id > :n",
+    "DELETE FROM attachments WHERE owner_type = 'timeline_entry' AND owner_id IN"
+    " (SELECT id FROM timeline_entries WHERE request_id > :n OR body = :body)",
     "DELETE FROM timeline_entries WHERE request_id > :n OR body = :body",
     "DELETE FROM followers WHERE request_id > :n",
     "DELETE FROM service_requests WHERE id > :n",

@@ -17,7 +17,7 @@ target_db = current_app.extensions["migrate"].db
 
 def render_item(type_, obj, autogen_context):
     """Render our column types as plain SQLAlchemy ones: migrations must not import the app."""
-    from portal.models.types import UTCDateTime
+    from portal.core.types import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

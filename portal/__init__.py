@@ -10,13 +10,13 @@ from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from portal.config import ROOT_DIR, load_config
-from portal.database import configure_engine, declare_request_writes
-from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
-from portal.timeutil import as_utc, format_age, format_datetime, format_relative, utcnow
+from portal.core.config import ROOT_DIR, load_config
+from portal.core.database import configure_engine, declare_request_writes
+from portal.core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.core.timeutil import as_utc, format_age, format_datetime, format_relative, utcnow
 
 if TYPE_CHECKING:
-    from portal.models import User
+    from portal.accounts.models import User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -53,12 +53,12 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
+    login_manager.login_view = "accounts.login"
     login_manager.login_message = "Entre com seu CPF e senha para acessar esta página."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from portal.queries import signed_in_user
+    from portal.requests.queries import signed_in_user
 
     @login_manager.user_loader
     def _load_user(token: str) -> User | None:
@@ -98,7 +98,7 @@ def register_request_hooks(app: Flask) -> None:
             logout_user()
             session.clear()
             flash("Sua sessão expirou. Entre novamente.", "warning")
-            return redirect(url_for("auth.login"))
+            return redirect(url_for("accounts.login"))
         if seen is None or (now - seen).total_seconds() > 60:
             session["seen_at"] = now.isoformat()
         return None
@@ -154,12 +154,20 @@ def register_template_helpers(app: Flask) -> None:
             if not current_user.is_authenticated:
                 return 0
             if "open_requests_badge" not in g:
-                from portal.queries import open_count
+                from portal.requests.queries import open_count
 
                 g.open_requests_badge = open_count(db.session, current_user)
-            return g.open_requests_badge
+            return int(g.open_requests_badge)
 
-        return {"open_requests_badge": open_requests_badge, "now_utc": utcnow()}
+        def shows_queue() -> bool:
+            from portal.requests.policy import can_work
+
+            return bool(current_user.is_authenticated and can_work(current_user))
+
+        return {
+            "open_requests_badge": open_requests_badge,
+            "shows_queue": shows_queue,
+        }
 
     @app.template_filter("age")
     def _age(value: datetime | None) -> str:
@@ -177,21 +185,21 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.agent import bp as agent_bp
-    from portal.auth import bp as auth_bp
-    from portal.catalog import bp as catalog_bp
-    from portal.main import bp as main_bp
-    from portal.requests import bp as requests_bp
+    from portal.accounts.routes import bp as accounts_bp
+    from portal.catalog.routes import bp as catalog_bp
+    from portal.home.routes import bp as home_bp
+    from portal.requests.staff_views import bp as staff_bp
+    from portal.requests.views import bp as requests_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(requests_bp)
-    app.register_blueprint(agent_bp)
+    app.register_blueprint(staff_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from portal.errors import register
+    from portal.core.http_errors import register
 
     register(app)
 

@@ -9,9 +9,11 @@ from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
-from portal.extensions import db
-from portal.services import accounts
-from portal.services.errors import ServiceError
+from portal.accounts import services as accounts
+from portal.clients import services as clients
+from portal.core.actors import COMMAND_LINE
+from portal.core.errors import ServiceError
+from portal.core.extensions import db
 
 portal_cli = AppGroup("portal", help="Administração do Portal de Atendimento.")
 org_cli = AppGroup("org", help="Entes (organizações clientes).")
@@ -56,8 +58,8 @@ def demo_data_command() -> None:
 def org_create(identifier: str, name: str, kind: str, uf: str | None) -> None:
     """Register an organisation ("ente")."""
     try:
-        org = accounts.create_organisation(
-            db.session, identifier=identifier, name=name, kind=kind, uf=uf
+        org = clients.create_organisation(
+            db.session, COMMAND_LINE, identifier=identifier, name=name, kind=kind, uf=uf
         )
         db.session.commit()
     except ServiceError as exc:
@@ -87,10 +89,13 @@ def user_create(
 ) -> None:
     """Create a user; agents may be put in support groups with --group."""
     try:
-        org = accounts.find_organisation(db.session, org_identifier)
-        group_objs = [accounts.find_or_create_group(db.session, name) for name in groups]
+        org = clients.find_organisation(db.session, org_identifier)
+        group_objs = [
+            accounts.find_or_create_group(db.session, COMMAND_LINE, name) for name in groups
+        ]
         user = accounts.create_user(
             db.session,
+            COMMAND_LINE,
             cpf=cpf,
             full_name=full_name,
             email=email,
@@ -114,14 +119,14 @@ def user_set_password(cpf: str, password: str) -> None:
     """Set a user's password (ends the user's sessions)."""
     from sqlalchemy import select
 
-    from portal.models import User
+    from portal.accounts.models import User
 
     try:
         digits = accounts.parse_cpf(cpf)
         user = db.session.scalar(select(User).where(User.cpf == digits))
         if user is None:
             raise ServiceError("Usuário não encontrado.")
-        accounts.set_password(user, password)
+        accounts.set_password(db.session, COMMAND_LINE, user, password)
         db.session.commit()
     except ServiceError as exc:
         _fail(exc)
@@ -132,7 +137,7 @@ def user_set_password(cpf: str, password: str) -> None:
 @with_appcontext
 def mail_failed() -> None:
     """List the messages given up after the last attempt (newest first)."""
-    from portal.services.mail import failed_messages
+    from portal.core.outbox import failed_messages
 
     rows = failed_messages(db.session)
     if not rows:
@@ -150,7 +155,7 @@ def mail_failed() -> None:
 @with_appcontext
 def mail_retry(ids: tuple[int, ...]) -> None:
     """Queue failed messages again (all of them, or the ids given) after fixing SMTP."""
-    from portal.services.mail import retry_failed
+    from portal.core.outbox import retry_failed
 
     count = retry_failed(db.session, list(ids) if ids else None)
     db.session.commit()

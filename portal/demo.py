@@ -9,15 +9,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from portal.catalog_data import CATALOG
-from portal.cpf import format_cpf, make_cpf
-from portal.lifecycle import Action
-from portal.models import Announcement, CatalogItem, Organisation, ServiceRequest, User
-from portal.services import accounts, requests
-from portal.services.catalog import upsert_item
-from portal.timeutil import utcnow
+from portal.accounts import services as accounts
+from portal.accounts.models import User
+from portal.catalog.data import CATALOG
+from portal.catalog.models import CatalogItem
+from portal.catalog.services import upsert_item
+from portal.clients import services as clients
+from portal.clients.models import Organisation
+from portal.core.actors import DEMO_LOADER
+from portal.core.cpf import format_cpf, make_cpf
+from portal.core.database import DbSession
+from portal.core.timeutil import utcnow
+from portal.home.models import Announcement
+from portal.home.services import publish_announcement
+from portal.requests import services as requests
+from portal.requests.lifecycle import Action
+from portal.requests.models import ServiceRequest
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105  (documented demo password)
 
@@ -91,25 +99,26 @@ USERS = [
 ]
 
 
-def _ensure_orgs(session: Session) -> dict[str, Organisation]:
+def _ensure_orgs(session: DbSession) -> dict[str, Organisation]:
     orgs = {}
     for identifier, name, kind, uf in ORGANISATIONS:
         org = session.scalar(select(Organisation).where(Organisation.identifier == identifier))
         if org is None:
-            org = accounts.create_organisation(
-                session, identifier=identifier, name=name, kind=kind, uf=uf
+            org = clients.create_organisation(
+                session, DEMO_LOADER, identifier=identifier, name=name, kind=kind, uf=uf
             )
         orgs[identifier] = org
     return orgs
 
 
-def _ensure_users(session: Session, orgs: dict[str, Organisation]) -> dict[str, User]:
+def _ensure_users(session: DbSession, orgs: dict[str, Organisation]) -> dict[str, User]:
     users = {}
     for spec in USERS:
         user = session.scalar(select(User).where(User.cpf == spec.cpf))
         if user is None:
             user = accounts.create_user(
                 session,
+                DEMO_LOADER,
                 cpf=spec.cpf,
                 full_name=spec.name,
                 email=spec.email,
@@ -117,14 +126,16 @@ def _ensure_users(session: Session, orgs: dict[str, Organisation]) -> dict[str, 
                 organisation=orgs[spec.org],
                 password=DEMO_PASSWORD,
                 phone="(71) 3202-0000" if spec.org == "2927408" else None,
-                groups=[accounts.find_or_create_group(session, g) for g in spec.groups],
+                groups=[
+                    accounts.find_or_create_group(session, DEMO_LOADER, g) for g in spec.groups
+                ],
             )
         users[spec.name.split()[0].lower()] = user
     return users
 
 
 def _ensure_requests(
-    session: Session, users: dict[str, User], items: dict[str, CatalogItem]
+    session: DbSession, users: dict[str, User], items: dict[str, CatalogItem]
 ) -> None:
     if session.scalar(select(func.count()).select_from(ServiceRequest)):
         return
@@ -276,17 +287,17 @@ def _ensure_requests(
     act(other, Action.START, bruno, 12.5)
 
 
-def load_demo_data(session: Session) -> str:
+def load_demo_data(session: DbSession) -> str:
     orgs = _ensure_orgs(session)
     users = _ensure_users(session, orgs)
-    items = {spec["slug"]: upsert_item(session, spec) for spec in CATALOG}
+    items = {spec["slug"]: upsert_item(session, DEMO_LOADER, spec) for spec in CATALOG}
     if not session.scalar(select(func.count()).select_from(Announcement)):
-        session.add(
-            Announcement(
-                title="Novo Portal de Atendimento",
-                body="O Pronto Cliente agora é o Portal de Atendimento. Suas solicitações antigas "
-                "continuam disponíveis em “Ver minhas solicitações”.",
-            )
+        publish_announcement(
+            session,
+            DEMO_LOADER,
+            title="Novo Portal de Atendimento",
+            body="O Pronto Cliente agora é o Portal de Atendimento. Suas solicitações antigas "
+            "continuam disponíveis em “Ver minhas solicitações”.",
         )
     _ensure_requests(session, users, items)
     session.flush()

@@ -13,25 +13,27 @@ import gc
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
-from portal.database import write_intent
-from portal.lifecycle import Action, State, TransitionError
-from portal.models import Heartbeat, PendingUpload, ServiceRequest
-from portal.services import mail, notifications, requests
-from portal.services.errors import StaleObject
-from portal.services.uploads import storage_path
-from portal.timeutil import utcnow
+from portal.core import outbox as mail
+from portal.core.database import DbSession, write_intent
+from portal.core.errors import StaleObject
+from portal.core.models import Heartbeat, PendingUpload
+from portal.core.storage import file_store
+from portal.core.timeutil import utcnow
+from portal.requests import lifecycle, notifications, transitions
+from portal.requests.lifecycle import Action, State, TransitionError
+from portal.requests.models import ServiceRequest
 
 log = logging.getLogger("portal.jobs")
-T = TypeVar("T", bound=tuple)
 
 BATCH_SIZE = 200
 # Per transaction. On PostgreSQL every row a batch closes updates the same few counter rows
@@ -41,13 +43,13 @@ AUTO_CLOSE_BATCH = {"sqlite": 2000, "postgresql": 250}
 PENDING_UPLOAD_TTL = timedelta(days=1)
 
 
-def _claim_query(session: Session, query: Select[T]) -> Select[T]:
+def _claim_query(session: DbSession, query: Select[Any]) -> Select[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True)
     return query
 
 
-def deliver_mail(session: Session, *, now: datetime | None = None) -> int:
+def deliver_mail(session: DbSession, *, now: datetime | None = None) -> int:
     """Send every due outbox message; returns how many were sent."""
     total = 0
     while True:
@@ -58,7 +60,7 @@ def deliver_mail(session: Session, *, now: datetime | None = None) -> int:
 
 
 def _walk_due(
-    session: Session,
+    session: DbSession,
     conditions: list[ColumnElement[bool]],
     handle_batch: Callable[[list[ServiceRequest]], int],
     *,
@@ -89,8 +91,8 @@ def _walk_due(
 
 
 def _one_batch(
-    session: Session,
-    query: Select[tuple[ServiceRequest]],
+    session: DbSession,
+    query: Select[Any],
     handle_batch: Callable[[list[ServiceRequest]], int],
 ) -> int:
     """One write transaction; its objects are unreachable once it returns, so the collection
@@ -123,7 +125,7 @@ def _collected_after() -> Iterator[None]:
 
 
 def _one_by_one(
-    session: Session, job: str, handle: Callable[[ServiceRequest], bool]
+    session: DbSession, job: str, handle: Callable[[ServiceRequest], bool]
 ) -> Callable[[list[ServiceRequest]], int]:
     """Each row in its own savepoint, so one failure is logged and the batch goes on."""
 
@@ -143,7 +145,7 @@ def _one_by_one(
 
 
 def _for_each_due(
-    session: Session,
+    session: DbSession,
     job: str,
     conditions: list[ColumnElement[bool]],
     handle: Callable[[ServiceRequest], bool],
@@ -151,7 +153,7 @@ def _for_each_due(
     return _walk_due(session, conditions, _one_by_one(session, job, handle))
 
 
-def auto_close(session: Session, *, now: datetime | None = None) -> int:
+def auto_close(session: DbSession, *, now: datetime | None = None) -> int:
     """Close requests whose solution waited PORTAL_AUTO_CLOSE_DAYS without an answer.
 
     A batch is closed with a few set-based statements; if that fails, the same batch is
@@ -162,13 +164,13 @@ def auto_close(session: Session, *, now: datetime | None = None) -> int:
     reason = f"Fechado automaticamente após {days} dias sem resposta"
 
     def close(request: ServiceRequest) -> bool:
-        requests.fire(session, request, Action.AUTO_CLOSE, actor=None, reason=reason, now=now)
+        transitions.fire(session, request, Action.AUTO_CLOSE, actor=None, reason=reason, now=now)
         return True
 
     def close_batch(batch: list[ServiceRequest]) -> int:
         try:
             with session.begin_nested():
-                return requests.fire_as_system(
+                return transitions.fire_as_system(
                     session, batch, Action.AUTO_CLOSE, reason=reason, now=now
                 )
         except Exception:
@@ -178,7 +180,7 @@ def auto_close(session: Session, *, now: datetime | None = None) -> int:
 
     due = [
         ServiceRequest.state == State.AWAITING_USER.value,
-        ServiceRequest.resolved_at <= now - timedelta(days=days),
+        ServiceRequest.resolved_at <= lifecycle.resolved_by_for_deadline(now, days),
     ]
     # What the state machine and the email need, and nothing else: at 100,000 rows the JSON
     # of every form would cost more than the writes. The people are read as addresses for the
@@ -192,7 +194,7 @@ def auto_close(session: Session, *, now: datetime | None = None) -> int:
     return _walk_due(session, due, close_batch, options=needed, batch_size=batch_size)
 
 
-def remind(session: Session, *, now: datetime | None = None) -> int:
+def remind(session: DbSession, *, now: datetime | None = None) -> int:
     """One reminder per resolution, PORTAL_REMIND_DAYS_BEFORE days before it closes by itself."""
     now = now or utcnow()
     config = current_app.config
@@ -208,20 +210,21 @@ def remind(session: Session, *, now: datetime | None = None) -> int:
             .values(reminded_at=now)
             .execution_options(synchronize_session=False)
         )
-        if marked.rowcount != 1:
+        if cast(CursorResult[Any], marked).rowcount != 1:
             return False
         notifications.reminder(session, request, days_left=before)
         return True
 
     due = [
         ServiceRequest.state == State.AWAITING_USER.value,
-        ServiceRequest.resolved_at <= now - timedelta(days=config["AUTO_CLOSE_DAYS"] - before),
+        ServiceRequest.resolved_at
+        <= lifecycle.resolved_by_for_deadline(now, config["AUTO_CLOSE_DAYS"] - before),
         ServiceRequest.reminded_at.is_(None),
     ]
     return _for_each_due(session, "remind", due, send)
 
 
-def purge_pending_uploads(session: Session, *, now: datetime | None = None) -> int:
+def purge_pending_uploads(session: DbSession, *, now: datetime | None = None) -> int:
     """Forget files staged by forms that were never sent (after a day)."""
     cutoff = (now or utcnow()) - PENDING_UPLOAD_TTL
     with write_intent():
@@ -235,11 +238,11 @@ def purge_pending_uploads(session: Session, *, now: datetime | None = None) -> i
         session.execute(delete(PendingUpload).where(PendingUpload.id.in_([p.id for p in stale])))
         session.commit()
     for item in stale:
-        storage_path(item.stored_name).unlink(missing_ok=True)
+        file_store().delete(item.stored_name)
     return len(stale)
 
 
-def heartbeat(session: Session, *, now: datetime | None = None, name: str = "scheduler") -> None:
+def heartbeat(session: DbSession, *, now: datetime | None = None, name: str = "scheduler") -> None:
     """Record that the scheduler is alive (upsert, one row per scheduler name)."""
     now = now or utcnow()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -261,7 +264,7 @@ JOBS: dict[str, Callable[..., object]] = {
 }
 
 
-def run_all_once(session: Session, *, now: datetime | None = None) -> dict[str, object]:
+def run_all_once(session: DbSession, *, now: datetime | None = None) -> dict[str, object]:
     """Each job once, in an order that lets this run's emails go out at its end."""
     results: dict[str, object] = {}
     for name, job in JOBS.items():

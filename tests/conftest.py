@@ -23,14 +23,20 @@ from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from portal import create_app
-from portal.catalog_data import CATALOG
-from portal.cpf import make_cpf
-from portal.extensions import db
+from portal.accounts import services as accounts
+from portal.catalog.data import CATALOG
+from portal.catalog.services import upsert_item
+from portal.clients import services as clients
+from portal.core import audit
+from portal.core.actors import SystemActor
+from portal.core.cpf import make_cpf
+from portal.core.extensions import db
 from portal.models import CatalogItem, Organisation, ServiceRequest, User
-from portal.services import accounts, requests
-from portal.services.catalog import upsert_item
+from portal.requests import services as requests
 
 PASSWORD = "senha-de-teste-42"
+# The fixtures set the scene as the command line would: a system actor, audited as such.
+SETUP = SystemActor("testes")
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
 
@@ -67,8 +73,10 @@ def _truncate_all(url: str) -> None:
             conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            audit.drop_append_only(conn)  # the audit table refuses DELETE (TRUNCATE skips it)
             for name in tables:
                 conn.execute(sa.text(f"DELETE FROM {name}"))  # noqa: S608
+            audit.install_append_only(conn)
             conn.execute(sa.text("DELETE FROM sqlite_sequence")) if conn.execute(
                 sa.text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
             ).first() else None
@@ -194,8 +202,8 @@ def make_org(app: Flask) -> Callable[..., Organisation]:
     def factory(
         name: str = "Prefeitura de Teste", kind: str = "municipio", uf: str = "BA"
     ) -> Organisation:
-        org = accounts.create_organisation(
-            db.session, identifier=str(next(counter)), name=name, kind=kind, uf=uf
+        org = clients.create_organisation(
+            db.session, SETUP, identifier=str(next(counter)), name=name, kind=kind, uf=uf
         )
         db.session.commit()
         return org
@@ -222,13 +230,14 @@ def make_user(app: Flask, org: Organisation) -> Callable[..., User]:
         cpf = new_cpf()
         user = accounts.create_user(
             db.session,
+            SETUP,
             cpf=cpf,
             full_name=name,
             email=email or f"u{cpf}@exemplo.gov.br",
             role=role,
             organisation=organisation or org,
             password=password,
-            groups=[accounts.find_or_create_group(db.session, g) for g in groups or []],
+            groups=[accounts.find_or_create_group(db.session, SETUP, g) for g in groups or []],
             **extra,
         )
         db.session.commit()
@@ -239,7 +248,7 @@ def make_user(app: Flask, org: Organisation) -> Callable[..., User]:
 
 @pytest.fixture
 def catalog(app: Flask) -> dict[str, CatalogItem]:
-    items = {spec["slug"]: upsert_item(db.session, spec) for spec in CATALOG}
+    items = {spec["slug"]: upsert_item(db.session, SETUP, spec) for spec in CATALOG}
     db.session.commit()
     return items
 

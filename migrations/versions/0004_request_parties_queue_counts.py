@@ -9,7 +9,7 @@ Create Date: 2026-11-22 09:30:00
 import sqlalchemy as sa
 from alembic import op
 
-from portal.models import derived
+from portal.requests import derived
 
 revision = "0004"
 down_revision = "0003"

@@ -9,7 +9,7 @@ Create Date: 2026-11-23 14:20:00
 import sqlalchemy as sa
 from alembic import op
 
-from portal.models import derived
+from portal.requests import derived
 
 revision = "0005"
 down_revision = "0004"

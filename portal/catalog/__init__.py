@@ -1,5 +1,1 @@
-"""The service catalog and the search box."""
-
-from portal.catalog.routes import bp
-
-__all__ = ["bp"]
+"""The service catalog: categories, items, their forms as data, and search."""

@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
-from portal.models import CatalogItem
-from portal.services.catalog import fold
+from portal.catalog.models import CatalogItem
+from portal.catalog.services import fold
+from portal.core.database import DbSession
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def _score(item: CatalogItem, query: str, words: list[str]) -> int:
     return 10
 
 
-def search(session: Session, text: str, limit: int = 50) -> list[Result]:
+def search(session: DbSession, text: str, limit: int = 50) -> list[Result]:
     query = " ".join(fold(text).split())
     words = query.split()
     if not words:

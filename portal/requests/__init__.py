@@ -1,5 +1,2 @@
-"""Requests: the form, Minhas Solicitações / Meus Acompanhamentos, and the request page."""
-
-from portal.requests.routes import bp
-
-__all__ = ["bp"]
+"""Requests ("solicitações"): the state machine, services, notifications, queries, and the
+requester and staff views."""

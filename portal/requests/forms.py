@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
-from portal.models import CatalogItem
-from portal.phone import InvalidPhone, normalize_phone
+from portal.catalog.models import CatalogItem
+from portal.core.phone import InvalidPhone, normalize_phone
 
 
 def _int(raw: str | None) -> int | None:

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from portal.cpf import format_cpf
+from portal.core.cpf import format_cpf
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
 

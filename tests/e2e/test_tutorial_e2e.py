@@ -6,11 +6,11 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from portal.cpf import format_cpf
-from portal.extensions import db
-from portal.lifecycle import Action
+from portal.core.cpf import format_cpf
+from portal.core.extensions import db
 from portal.models import ServiceRequest, User
-from portal.services import requests as request_service
+from portal.requests import services as request_service
+from portal.requests.lifecycle import Action
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_login_e2e import sign_in
 from tests.files import pdf_bytes, png_bytes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.config import ConfigError, load_config
+from portal.core.config import ConfigError, load_config
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from portal.cpf import InvalidCPF, format_cpf, make_cpf, mask_cpf, normalize_cpf
+from portal.core.cpf import InvalidCPF, format_cpf, make_cpf, mask_cpf, normalize_cpf
 
 
 @pytest.mark.parametrize("raw", ["529.982.247-25", "52998224725", " 529 982 247 25 "])

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal.lifecycle import (
+from portal.requests.lifecycle import (
     Action,
     ActionNotAllowed,
     Actor,

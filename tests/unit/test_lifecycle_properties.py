@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.lifecycle import Action, Actor, Snapshot, State, TransitionError, transition
+from portal.requests.lifecycle import Action, Actor, Snapshot, State, TransitionError, transition
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 actor_sets = st.sampled_from(

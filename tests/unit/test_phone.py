@@ -1,6 +1,6 @@
 import pytest
 
-from portal.phone import InvalidPhone, normalize_phone
+from portal.core.phone import InvalidPhone, normalize_phone
 
 
 @pytest.mark.parametrize(

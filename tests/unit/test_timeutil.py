@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from portal.timeutil import format_datetime, format_relative
+from portal.core.timeutil import format_datetime, format_relative
 
 NOW = datetime(2023, 2, 14, 15, 0, tzinfo=UTC)
 
@@ -22,7 +22,7 @@ def test_relative_times_use_the_pronto_cliente_words() -> None:
 
 
 def test_age_for_the_queue() -> None:
-    from portal.timeutil import format_age
+    from portal.core.timeutil import format_age
 
     assert format_age(NOW - timedelta(minutes=5), NOW) == "5 min"
     assert format_age(NOW - timedelta(hours=1), NOW) == "1 hora"

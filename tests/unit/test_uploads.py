@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.services.uploads import UploadRefused, inspect, safe_filename
+from portal.core.files import UploadRefused, inspect, safe_filename
 from tests.files import EXE, HTML, SVG, docx_bytes, pdf_bytes, png_bytes, zip_bytes
 
 LIMIT = 1024 * 1024

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from portal.extensions import db
-from portal.lifecycle import Action, State
+from portal.core.extensions import db
+from portal.core.outbox import deliver_pending
 from portal.models import ServiceRequest, User
-from portal.services import requests as request_service
-from portal.services.mail import deliver_pending
+from portal.requests import services as request_service
+from portal.requests.lifecycle import Action, State
 from tests.conftest import AuthActions
 
 
@@ -313,7 +313,7 @@ def test_request_changed_by_someone_else_while_assigning(
 def test_requests_waiting_on_us_stand_out(auth: AuthActions, people, make_request) -> None:
     from datetime import timedelta
 
-    from portal.timeutil import utcnow
+    from portal.core.timeutil import utcnow
 
     old = make_request(people["felipe"], now=utcnow() - timedelta(days=3))
     fresh = make_request(people["felipe"])
@@ -353,8 +353,8 @@ ROUTES: dict[str, list[tuple[Action, str, str | None]]] = {
 def test_every_action_shown_and_refused_by_state_and_role(
     auth: AuthActions, people, make_request, situation: str, who: str
 ) -> None:
-    from portal import lifecycle
-    from portal.services.requests import roles_on
+    from portal.requests import lifecycle
+    from portal.requests.policy import roles_on
 
     request = make_request(people["felipe"], followers=[people["ellem"]])
     for action, actor, reason in ROUTES[situation]:
@@ -393,7 +393,7 @@ def test_resolved_email_carries_the_solution_and_the_closing_date(
 ) -> None:
     from datetime import timedelta
 
-    from portal.timeutil import format_datetime
+    from portal.core.timeutil import format_datetime
 
     felipe, ana = people["felipe"], people["ana"]
     request = make_request(felipe)

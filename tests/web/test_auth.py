@@ -9,11 +9,11 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal.cpf import format_cpf
-from portal.extensions import db
+from portal.core.cpf import format_cpf
+from portal.core.extensions import db
+from portal.core.outbox import deliver_pending
+from portal.core.timeutil import utcnow
 from portal.models import LoginAttempt, PasswordResetToken
-from portal.services.mail import deliver_pending
-from portal.timeutil import utcnow
 from tests.conftest import PASSWORD, AuthActions, csrf_token_from, make_app
 
 GENERIC = "CPF ou senha incorretos."

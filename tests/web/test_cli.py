@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import func, select
 
+from portal.core.extensions import db
 from portal.demo import DEMO_PASSWORD, USERS
-from portal.extensions import db
-from portal.lifecycle import State
 from portal.models import (
     CatalogItem,
     EntryKind,
@@ -17,6 +16,7 @@ from portal.models import (
     TimelineEntry,
     User,
 )
+from portal.requests.lifecycle import State
 
 
 def _run(app: Flask, *args: str):

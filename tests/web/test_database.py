@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
-from portal.database import write_intent
-from portal.extensions import db
+from portal.core.database import write_intent
+from portal.core.extensions import db
 from portal.models import Organisation
 from tests.conftest import sqlite_writer_lock_held
 

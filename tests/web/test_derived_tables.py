@@ -7,8 +7,7 @@ import re
 import pytest
 from sqlalchemy import delete, select, update
 
-from portal.extensions import db
-from portal.lifecycle import Action, State
+from portal.core.extensions import db
 from portal.models import (
     Follower,
     PartyCount,
@@ -17,10 +16,12 @@ from portal.models import (
     RequestParty,
     ServiceRequest,
     SupportGroup,
-    derived,
 )
-from portal.queries import QueueFilters, agent_queue, request_list
-from portal.services import requests as request_service
+from portal.requests import derived
+from portal.requests import services as request_service
+from portal.requests.lifecycle import Action, State
+from portal.requests.queries import request_list
+from portal.requests.queue import QueueFilters, agent_queue
 from tests.conftest import AuthActions
 
 PORTAL_VALUES = {"motivo": "Dúvida", "funcionalidade": "Consulta Pessoa"}

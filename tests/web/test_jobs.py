@@ -12,13 +12,14 @@ import sqlalchemy as sa
 from flask import Flask
 
 from portal import jobs
-from portal.extensions import db
-from portal.lifecycle import Action, State
+from portal.core.extensions import db
+from portal.core.files import stage_files
+from portal.core.storage import file_store
+from portal.core.timeutil import utcnow
 from portal.models import Follower, OutboxEmail, PendingUpload, ServiceRequest, TimelineEntry
-from portal.services import notifications
-from portal.services import requests as request_service
-from portal.services.uploads import stage_files, storage_path
-from portal.timeutil import utcnow
+from portal.requests import notifications
+from portal.requests import services as request_service
+from portal.requests.lifecycle import Action, State
 from tests.conftest import make_app
 from tests.files import pdf_bytes
 
@@ -329,11 +330,11 @@ def test_stale_pending_uploads_are_purged(app: Flask, make_user) -> None:
     user = make_user()
     [pending], _ = stage_files(db.session, user, [FileStorage(io.BytesIO(pdf_bytes()), "a.pdf")])
     db.session.commit()
-    path = storage_path(pending.stored_name)
-    assert path.exists()
+    stored = pending.stored_name
+    assert file_store().exists(stored)
     assert jobs.purge_pending_uploads(db.session, now=utcnow() + timedelta(hours=23)) == 0
     assert jobs.purge_pending_uploads(db.session, now=utcnow() + timedelta(hours=25)) == 1
-    assert not path.exists()
+    assert not file_store().exists(stored)
     assert db.session.query(PendingUpload).count() == 0
 
 

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 
-from portal.extensions import db
+from portal.core.extensions import db
 
 
 def test_migrations_match_the_models(app: Flask) -> None:

@@ -6,7 +6,7 @@ import threading
 
 from flask import Flask
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import ServiceRequest
 from tests.conftest import GERID_VALUES
 
@@ -18,7 +18,7 @@ def test_numbers_are_sequential_with_seven_digits(make_user, make_request) -> No
 
 
 def test_a_rolled_back_creation_does_not_burn_a_number(make_user, make_request, catalog) -> None:
-    from portal.services import requests
+    from portal.requests import services as requests
 
     user = make_user()
     make_request(user)
@@ -36,7 +36,7 @@ def test_a_rolled_back_creation_does_not_burn_a_number(make_user, make_request, 
 
 def test_parallel_creation_gives_unique_sequential_numbers(app: Flask, make_user, catalog) -> None:
     from portal.models import CatalogItem, User
-    from portal.services import requests
+    from portal.requests import services as requests
 
     user_id = make_user().id
     item_id = catalog["gerid"].id
@@ -49,7 +49,7 @@ def test_parallel_creation_gives_unique_sequential_numbers(app: Flask, make_user
             with app.app_context():
                 barrier.wait()
                 for _ in range(per_thread):
-                    from portal.database import write_intent
+                    from portal.core.database import write_intent
 
                     with write_intent():
                         user = db.session.get(User, user_id)

@@ -9,16 +9,16 @@ from datetime import timedelta
 import time_machine
 from flask import Flask
 
-from portal.extensions import db
-from portal.models import MailStatus, OutboxEmail
-from portal.services.mail import (
+from portal.core.extensions import db
+from portal.core.outbox import (
     backoff,
     deliver_pending,
     failed_messages,
     queue_email,
     retry_failed,
 )
-from portal.timeutil import utcnow
+from portal.core.timeutil import utcnow
+from portal.models import MailStatus, OutboxEmail
 
 
 def _queue(to: str = "maria@exemplo.gov.br", **kwargs) -> int:
@@ -26,7 +26,7 @@ def _queue(to: str = "maria@exemplo.gov.br", **kwargs) -> int:
         db.session,
         to=[to],
         subject="[CS0000001] Teste",
-        template="request_auto_closed",
+        template="requests/email/auto_closed",
         context={"request": _FakeRequest(), "link": "http://portal.test/x"},
         **kwargs,
     )
@@ -64,7 +64,7 @@ def test_a_rolled_back_change_sends_nothing(app: Flask, smtp_server) -> None:
         db.session,
         to=["x@exemplo.gov.br"],
         subject="s",
-        template="request_auto_closed",
+        template="requests/email/auto_closed",
         context={"request": _FakeRequest(), "link": "l"},
     )
     db.session.rollback()
@@ -86,7 +86,7 @@ def test_many_recipients_count_only_the_rows_added(app: Flask) -> None:
         db.session,
         to=["a@exemplo.gov.br", "b@exemplo.gov.br", "c@exemplo.gov.br"],
         subject="s",
-        template="request_auto_closed",
+        template="requests/email/auto_closed",
         context={"request": _FakeRequest(), "link": "l"},
         dedupe_key="event:2",
     )
@@ -103,7 +103,7 @@ def test_html_body_escapes_what_people_typed(app: Flask, smtp_server) -> None:
         db.session,
         to=["x@exemplo.gov.br"],
         subject="s",
-        template="request_auto_closed",
+        template="requests/email/auto_closed",
         context={"request": Evil(), "link": "l"},
     )
     db.session.commit()

@@ -15,13 +15,13 @@ from flask import Flask
 from sqlalchemy import create_engine, event, func, select, update
 from werkzeug.test import TestResponse
 
-from portal.database import (
+from portal.core.database import (
     WriteBeforeBeginWrite,
     begin_write,
     declare_request_writes,
     reads_first,
 )
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import CatalogItem, ServiceRequest, TimelineEntry, User
 from tests.conftest import AuthActions, sqlite_writer_lock_held
 

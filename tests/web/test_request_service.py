@@ -10,11 +10,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.lifecycle import Action, ActionNotAllowed, State
+from portal.core.errors import StaleObject
 from portal.models import EntryKind, Follower, OutboxEmail, ServiceRequest, TimelineEntry
-from portal.services import requests
-from portal.services.errors import StaleObject
-from portal.services.requests import FormErrors
+from portal.requests import services as requests
+from portal.requests.lifecycle import Action, ActionNotAllowed, State
+from portal.requests.services import FormErrors
 from tests.conftest import GERID_VALUES
 
 
@@ -29,7 +29,7 @@ def _entries(request: ServiceRequest) -> list[TimelineEntry]:
 
 
 def db_session():
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     return db.session
 
@@ -156,8 +156,8 @@ def test_database_refuses_inconsistent_rows(make_user, make_request) -> None:
 
 def test_two_agents_at_once_one_wins(app: Flask, make_user, make_request) -> None:
     """Both loaded version 1; only one UPDATE can match it. Real concurrency on PostgreSQL."""
-    from portal.database import write_intent
-    from portal.extensions import db
+    from portal.core.database import write_intent
+    from portal.core.extensions import db
     from portal.models import User
 
     requester = make_user()
@@ -218,7 +218,7 @@ def test_two_messages_at_once_both_land(app: Flask, make_user, make_request) -> 
     committed must not be refused (it was a 500 on PostgreSQL under load)."""
     from sqlalchemy.orm import Session
 
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers from the first read of a POST (BEGIN IMMEDIATE)")

@@ -8,13 +8,14 @@ import re
 import pytest
 from werkzeug.test import TestResponse
 
-from portal.extensions import db
-from portal.lifecycle import Action, State
+from portal.catalog.services import upsert_item
+from portal.core.extensions import db
+from portal.core.outbox import deliver_pending
 from portal.models import Attachment, PendingUpload, ServiceRequest
-from portal.services import requests as request_service
-from portal.services.catalog import upsert_item
-from portal.services.mail import deliver_pending
-from tests.conftest import AuthActions
+from portal.requests import policy
+from portal.requests import services as request_service
+from portal.requests.lifecycle import Action, State
+from tests.conftest import SETUP, AuthActions
 from tests.files import SVG, pdf_bytes, png_bytes
 
 XSS = '"><svg onload=alert(1)>'
@@ -69,6 +70,7 @@ def test_search_ignores_case_and_accents(
 ) -> None:
     upsert_item(
         db.session,
+        SETUP,
         {
             "path": ["SERVIÇOS MULTICLIENTE"],
             "slug": "perfil",
@@ -88,6 +90,7 @@ def test_search_ignores_case_and_accents(
 def test_search_ranks_the_exact_name_first(auth: AuthActions, make_user, catalog) -> None:
     upsert_item(
         db.session,
+        SETUP,
         {
             "path": ["OUTROS"],
             "slug": "gerid-relatorios",
@@ -375,7 +378,7 @@ def test_outsiders_get_404_everywhere(auth: AuthActions, make_user, make_request
         assert response.status_code == 404, path
     db.session.expire_all()
     assert request.state == State.OPEN.value
-    assert request_service.can_view(outsider, request) is False
+    assert policy.can_view(outsider, request) is False
 
 
 def test_posting_without_csrf_is_refused(auth: AuthActions, make_user, make_request) -> None:

@@ -1,0 +1,1 @@
+"""Accounts: users, support groups, sign-in with its throttle, sessions, profile, password reset."""

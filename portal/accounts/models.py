@@ -1,0 +1,170 @@
+"""People who sign in, the support groups agents work in, and sign-in bookkeeping."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clients.models import Organisation
+from portal.core.extensions import Model, db
+from portal.core.timeutil import utcnow
+from portal.core.types import UTCDateTime
+
+
+class Role(enum.StrEnum):
+    REQUESTER = "requester"
+    AGENT = "agent"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"requester": "Solicitante", "agent": "Atendente", "admin": "Administrador"}[
+            self.value
+        ]
+
+
+# Who works requests (queue, internal notes, every request visible): one definition for the
+# property and for queries.
+STAFF_ROLES = (Role.AGENT, Role.ADMIN)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+group_members = Table(
+    "group_members",
+    db.Model.metadata,
+    Column("group_id", ForeignKey("support_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class SupportGroup(Model):
+    __tablename__ = "support_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+
+    members: Mapped[list[User]] = relationship(secondary=group_members, back_populates="groups")
+
+    def __repr__(self) -> str:
+        return f"<SupportGroup {self.name}>"
+
+
+class User(Model):
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_org_active_name", "organisation_id", "active", "full_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpf: Mapped[str] = mapped_column(String(11), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    # "Email Particular" of the reset form; for most users it is the corporate email itself.
+    personal_email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    extra_phone: Mapped[str | None] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=Role.REQUESTER,
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Returned by get_id(): rotating it ends every session of the user (logout, new password).
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # "unnested": under an outer join (request.opened_by, entry.author) this renders as a flat
+    # LEFT OUTER JOIN; the nested "(users JOIN organisations)" form makes SQLite materialise both
+    # tables on every request page.
+    organisation: Mapped[Organisation] = relationship(
+        lazy="joined",
+        innerjoin="unnested",  # type: ignore[arg-type]  # documented value, typed as bool
+    )
+    groups: Mapped[list[SupportGroup]] = relationship(
+        secondary=group_members, back_populates="members"
+    )
+
+    # Flask-Login protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_session_token()
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def first_name(self) -> str:
+        return self.full_name.split()[0] if self.full_name else ""
+
+    @property
+    def initials(self) -> str:
+        return initials_of(self.full_name)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class PasswordResetToken(Model):
+    """A single-use, expiring password reset link; only the token's hash is stored."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Model):
+    """Failed sign-ins, counted in the database so every web worker sees the same throttle."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_cpf_at", "cpf", "attempted_at"),
+        Index("ix_login_attempts_address_at", "address", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpf: Mapped[str] = mapped_column(String(11))
+    address: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def initials_of(full_name: str) -> str:
+    """The avatar's letters: first and last name, skipping "da", "de", "dos"."""
+    parts = [p for p in full_name.split() if len(p) > 2 or p[:1].isupper()]
+    if not parts:
+        return "?"
+    letters = parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")
+    return letters.upper()

@@ -1,0 +1,25 @@
+"""Who may do what to accounts: the one place these rules live.
+
+Services call these through `require(...)`; views and templates get their answers from the
+services or the views, never by re-deriving them from roles.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from portal.core.actors import Actor, is_system
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+
+
+def can_manage_accounts(actor: Actor) -> bool:
+    """Create users, set another person's password, keep support groups: admins and the
+    system (command line, demo loader)."""
+    return is_system(actor) or actor.is_admin
+
+
+def can_edit_profile(actor: Actor, user: User) -> bool:
+    """Perfil: people keep their own contact phone and password."""
+    return not is_system(actor) and actor.id == user.id

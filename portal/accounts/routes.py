@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from portal.accounts import services as accounts
+from portal.accounts.forms import (
+    ChangePasswordForm,
+    ExtraPhoneForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+)
+from portal.accounts.models import User
+from portal.accounts.services import PASSWORD_RULES
+from portal.core.errors import ServiceError, ValidationError, http_status
+from portal.core.extensions import db, limiter
+from portal.core.timeutil import utcnow
+from portal.core.web import current_actor
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an absolute or scheme-relative URL would be an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("home.home")
+
+
+def _start_session(user: User) -> None:
+    session.clear()
+    now = utcnow().isoformat()
+    session["login_at"] = now
+    session["seen_at"] = now
+    login_user(user)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.home"))
+    form = LoginForm()
+    error: ServiceError | None = None
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(
+                db.session, form.cpf.data, form.password.data, request.remote_addr or "?"
+            )
+        except ServiceError as exc:
+            db.session.commit()  # the failed attempt is what the throttle counts
+            error = exc
+        else:
+            db.session.commit()
+            _start_session(user)
+            return redirect(_safe_next(request.args.get("next")))
+    status = http_status(error) if error else 200
+    if request.method == "POST" and form.errors:
+        status = 400
+    message = str(error) if error else None
+    return render_template("accounts/login.html", form=form, error=message), status
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    accounts.end_session(db.session, current_actor())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Você saiu do portal.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/esqueci-senha", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def forgot_password() -> Response | str:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(
+            db.session, form.corporate_email.data, form.personal_email.data
+        )
+        db.session.commit()
+        return render_template("accounts/forgot_password_sent.html")
+    return render_template("accounts/forgot_password.html", form=form, rules=PASSWORD_RULES)
+
+
+@bp.route("/redefinir-senha/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response | str | tuple[str, int]:
+    try:
+        accounts.find_valid_reset_token(db.session, token)
+    except ServiceError as exc:
+        return render_template("accounts/reset_invalid.html", message=str(exc)), http_status(exc)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session, token, form.password.data)
+        except ValidationError as exc:
+            form.password.errors = [*form.password.errors, str(exc)]
+        except ServiceError as exc:
+            db.session.rollback()
+            return render_template("accounts/reset_invalid.html", message=str(exc)), http_status(
+                exc
+            )
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash("Senha redefinida. Entre com seu CPF e a nova senha.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form, rules=PASSWORD_RULES)
+
+
+def _render_profile(
+    form: ChangePasswordForm, phone_form: ExtraPhoneForm, status: int = 200
+) -> tuple[str, int]:
+    return render_template(
+        "accounts/profile.html",
+        form=form,
+        phone_form=phone_form,
+        rules=PASSWORD_RULES,
+        user=current_user,
+    ), status
+
+
+@bp.get("/perfil")
+@login_required
+def profile() -> tuple[str, int]:
+    phone_form = ExtraPhoneForm(extra_phone=current_user.extra_phone or "")
+    return _render_profile(ChangePasswordForm(formdata=None), phone_form)
+
+
+@bp.post("/perfil/telefone")
+@login_required
+def update_phone() -> Response | tuple[str, int]:
+    phone_form = ExtraPhoneForm()
+    if phone_form.validate_on_submit():
+        try:
+            me = current_actor()
+            accounts.update_extra_phone(db.session, me, me, phone_form.extra_phone.data)
+        except ValidationError as exc:
+            db.session.rollback()
+            phone_form.extra_phone.errors = [str(exc)]
+            return _render_profile(ChangePasswordForm(formdata=None), phone_form, 400)
+        db.session.commit()
+        flash("Telefone Adicional atualizado.", "success")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.post("/perfil/senha")
+@login_required
+def change_password() -> Response | tuple[str, int]:
+    form = ChangePasswordForm()
+    phone_form = ExtraPhoneForm(formdata=None, extra_phone=current_user.extra_phone or "")
+    if not form.validate_on_submit():
+        return _render_profile(form, phone_form, 400)
+    user = current_actor()
+    try:
+        accounts.change_password(db.session, user, form.current_password.data, form.password.data)
+    except ValidationError as exc:
+        db.session.rollback()
+        target = form.current_password if exc.field == "current_password" else form.password
+        target.errors = [*target.errors, str(exc)]
+        return _render_profile(form, phone_form, 400)
+    db.session.commit()
+    # The token rotated: sign this browser in again under the new one.
+    _start_session(user)
+    flash("Senha alterada.", "success")
+    return redirect(url_for("accounts.profile"))

@@ -1,0 +1,397 @@
+"""Users, passwords, support groups, sign-in with throttling, and password reset."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any, cast
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import InstrumentedAttribute
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.accounts.models import LoginAttempt, PasswordResetToken, Role, SupportGroup, User
+from portal.accounts.policy import can_edit_profile, can_manage_accounts
+from portal.clients.models import Organisation
+from portal.core import audit
+from portal.core.actors import Actor
+from portal.core.cpf import InvalidCPF, mask_cpf, normalize_cpf
+from portal.core.database import DbSession
+from portal.core.errors import ServiceError, Throttled, Unauthorized, ValidationError, require
+from portal.core.outbox import queue_email
+from portal.core.phone import InvalidPhone, normalize_phone
+from portal.core.timeutil import utcnow
+
+log = logging.getLogger("portal.accounts")
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+PASSWORD_RULES = (
+    f"A senha deve ter pelo menos {PASSWORD_MIN_LENGTH} caracteres (até {PASSWORD_MAX_LENGTH}), "
+    "não pode ser uma senha comum nem o seu CPF. Frases longas são bem-vindas."
+)
+USER_AUDITED = ("cpf", "full_name", "email", "personal_email", "phone", "role", "active")
+
+
+class LoginRefused(Unauthorized):
+    """Unknown CPF or wrong password: one message for both, so nobody learns which."""
+
+    def __init__(self) -> None:
+        super().__init__("CPF ou senha incorretos.")
+
+
+class LoginThrottled(Throttled):
+    def __init__(self, minutes: int) -> None:
+        super().__init__(
+            "Muitas tentativas de acesso sem sucesso. "
+            f"Aguarde {minutes} minutos e tente novamente, ou redefina sua senha."
+        )
+
+
+class InvalidResetToken(ServiceError):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Este link de redefinição de senha é inválido, já foi usado ou expirou. "
+            "Peça um novo em “Esqueci minha senha”."
+        )
+
+
+# ---------------------------------------------------------------- passwords
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    text = resources.files("portal").joinpath("data/common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+def password_problem(password: str, *, cpf: str | None = None) -> str | None:
+    """Why a new password is refused, or None when it is acceptable (ASVS V6.2)."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"A senha deve ter pelo menos {PASSWORD_MIN_LENGTH} caracteres."
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"A senha pode ter no máximo {PASSWORD_MAX_LENGTH} caracteres."
+    if password.strip().lower() in _common_passwords():
+        return "Esta senha é muito comum. Escolha outra."
+    if cpf and re.sub(r"\D", "", password) == cpf:
+        return "A senha não pode ser o seu CPF."
+    return None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    # Checked when the CPF is unknown so both failures take the same time.
+    return hash_password(secrets.token_hex(16))
+
+
+def _store_password(user: User, new_password: str) -> None:
+    """Validate and store a new password; every other session of the user ends."""
+    problem = password_problem(new_password, cpf=user.cpf)
+    if problem:
+        raise ValidationError(problem, field="password")
+    user.password_hash = hash_password(new_password)
+    user.rotate_session_token()
+
+
+def _audit_password(session: DbSession, actor: Actor, user: User, action: str) -> None:
+    audit.record(
+        session,
+        actor,
+        action,
+        "user",
+        user.id,
+        before={"password_hash": "old"},
+        after={"password_hash": "new"},
+    )
+
+
+def set_password(session: DbSession, actor: Actor, user: User, new_password: str) -> None:
+    """An administrator (or the command line) sets someone's password."""
+    require(can_manage_accounts(actor))
+    _store_password(user, new_password)
+    session.flush()
+    _audit_password(session, actor, user, "user.set_password")
+
+
+def change_password(session: DbSession, user: User, current: str, new_password: str) -> None:
+    """Perfil: the user changes their own password, proving they know the current one."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise ValidationError("A senha atual não confere.", field="current_password")
+    _store_password(user, new_password)
+    session.flush()
+    _audit_password(session, user, user, "user.change_password")
+
+
+def update_extra_phone(session: DbSession, actor: Actor, user: User, raw: str) -> None:
+    """Perfil: the one contact field people keep themselves (Telefone Adicional)."""
+    require(can_edit_profile(actor, user))
+    text = (raw or "").strip()
+    if text:
+        try:
+            text = normalize_phone(text)
+        except InvalidPhone as exc:
+            raise ValidationError(
+                "Telefone inválido. Informe o DDD e o número, ex.: (71) 3202-0000.", "extra_phone"
+            ) from exc
+    before = user.extra_phone
+    user.extra_phone = text or None
+    session.flush()
+    if before != user.extra_phone:
+        audit.record(
+            session,
+            actor,
+            "user.update",
+            "user",
+            user.id,
+            before={"extra_phone": before},
+            after={"extra_phone": user.extra_phone},
+        )
+
+
+# ---------------------------------------------------------------- organisations and users
+
+
+def parse_cpf(raw: str) -> str:
+    try:
+        return normalize_cpf(raw)
+    except InvalidCPF as exc:
+        raise ValidationError("CPF inválido. Confira os números digitados.", field="cpf") from exc
+
+
+def normalise_email(raw: str, field: str = "email") -> str:
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationError("E-mail inválido.", field=field) from exc
+
+
+def create_user(
+    session: DbSession,
+    actor: Actor,
+    *,
+    cpf: str,
+    full_name: str,
+    email: str,
+    role: str,
+    organisation: Organisation,
+    password: str | None = None,
+    phone: str | None = None,
+    personal_email: str | None = None,
+    groups: list[SupportGroup] | None = None,
+) -> User:
+    require(can_manage_accounts(actor))
+    digits = parse_cpf(cpf)
+    if session.scalar(select(User.id).where(User.cpf == digits)):
+        raise ValidationError("Já existe um usuário com este CPF.", "cpf")
+    if not (full_name or "").strip():
+        raise ValidationError("Informe o nome completo.", "full_name")
+    try:
+        user_role = Role(role)
+    except ValueError as exc:
+        options = ", ".join(r.value for r in Role)
+        raise ValidationError(f"Papel inválido. Use: {options}.", "role") from exc
+    user = User(
+        cpf=digits,
+        full_name=" ".join(full_name.split()),
+        email=normalise_email(email),
+        personal_email=normalise_email(personal_email, "personal_email")
+        if personal_email
+        else None,
+        phone=phone,
+        role=user_role,
+        organisation=organisation,
+    )
+    if password is not None:
+        _store_password(user, password)
+    user.groups = list(groups or [])
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        "user",
+        user.id,
+        after={
+            **audit.snapshot(user, USER_AUDITED),
+            "organisation_id": organisation.id,
+            "groups": sorted(g.name for g in user.groups),
+            "password_hash": user.password_hash,
+        },
+    )
+    return user
+
+
+def find_or_create_group(session: DbSession, actor: Actor, name: str) -> SupportGroup:
+    """The support group of that name, created (and audited) when it does not exist yet."""
+    group = session.scalar(select(SupportGroup).where(SupportGroup.name == name))
+    if group is None:
+        require(can_manage_accounts(actor))
+        group = SupportGroup(name=name)
+        session.add(group)
+        session.flush()
+        audit.record(session, actor, "group.create", "group", group.id, after={"name": name})
+    return group
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+def _failures_since(
+    session: DbSession, column: InstrumentedAttribute[str], value: str, since: datetime
+) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(column == value, LoginAttempt.attempted_at >= since)
+        )
+        or 0
+    )
+
+
+def authenticate(
+    session: DbSession, cpf_raw: str, password: str, address: str, *, now: datetime | None = None
+) -> User:
+    """Check a CPF and password; failures are counted per CPF and per address in the database
+    so that every web worker enforces the same limit."""
+    now = now or utcnow()
+    config = current_app.config
+    window: timedelta = config["LOGIN_WINDOW"]
+    limit: int = config["LOGIN_MAX_FAILURES"]
+    since = now - window
+    try:
+        cpf = normalize_cpf(cpf_raw)
+    except InvalidCPF:
+        cpf = ""
+    minutes = int(window.total_seconds() // 60)
+    if _failures_since(session, LoginAttempt.address, address, since) >= limit or (
+        cpf and _failures_since(session, LoginAttempt.cpf, cpf, since) >= limit
+    ):
+        log.warning("login throttled cpf=%s address=%s", mask_cpf(cpf), address)
+        raise LoginThrottled(minutes)
+    user = session.scalar(select(User).where(User.cpf == cpf)) if cpf else None
+    hashed = user.password_hash if user is not None and user.password_hash else _dummy_hash()
+    password_ok = check_password_hash(hashed, password or "")
+    if user is None or not user.active or not user.password_hash or not password_ok:
+        session.add(LoginAttempt(cpf=cpf, address=address, attempted_at=now))
+        session.flush()
+        log.warning("login failed cpf=%s address=%s", mask_cpf(cpf), address)
+        raise LoginRefused()
+    session.execute(delete(LoginAttempt).where(LoginAttempt.cpf == cpf))
+    user.last_login_at = now
+    session.flush()
+    log.info("login ok user=%s cpf=%s address=%s", user.id, mask_cpf(cpf), address)
+    return user
+
+
+def end_session(session: DbSession, user: User) -> None:
+    """Logout: rotating the token makes any copy of the old session cookie worthless."""
+    user.rotate_session_token()
+    session.flush()
+
+
+# ---------------------------------------------------------------- password reset
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def request_password_reset(
+    session: DbSession, corporate_email: str, personal_email: str, *, now: datetime | None = None
+) -> None:
+    """Send a reset link when both emails identify an active user; silent otherwise, so the
+    answer never tells whether an address is registered."""
+    now = now or utcnow()
+    corporate = corporate_email.strip().lower()
+    personal = personal_email.strip().lower()
+    if not corporate or not personal:
+        return
+    user = session.scalar(select(User).where(func.lower(User.email) == corporate, User.active))
+    if user is None:
+        _dummy_hash()
+        return
+    expected_personal = (user.personal_email or user.email).lower()
+    if personal != expected_personal:
+        return
+    raw = secrets.token_urlsafe(32)
+    ttl: timedelta = current_app.config["PASSWORD_RESET_TTL"]
+    session.add(
+        PasswordResetToken(
+            user_id=user.id, token_hash=_token_hash(raw), created_at=now, expires_at=now + ttl
+        )
+    )
+    link = f"{current_app.config['BASE_URL']}/redefinir-senha/{raw}"
+    queue_email(
+        session,
+        to=[user.email],
+        subject="Redefinição de senha do Portal de Atendimento",
+        template="accounts/email/password_reset",
+        context={"user": user, "link": link, "hours": int(ttl.total_seconds() // 3600)},
+    )
+    session.flush()
+    log.info("password reset requested user=%s", user.id)
+
+
+def find_valid_reset_token(
+    session: DbSession, raw_token: str, *, now: datetime | None = None
+) -> PasswordResetToken:
+    now = now or utcnow()
+    token = session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(raw_token))
+    )
+    if token is None or token.used_at is not None or token.expires_at <= now:
+        raise InvalidResetToken()
+    if not token.user.active:
+        raise InvalidResetToken()
+    return token
+
+
+def reset_password(
+    session: DbSession, raw_token: str, new_password: str, *, now: datetime | None = None
+) -> User:
+    """Use a reset token once: set the password, burn every token of the user, end sessions."""
+    now = now or utcnow()
+    token = find_valid_reset_token(session, raw_token, now=now)
+    user = token.user
+    problem = password_problem(new_password, cpf=user.cpf)
+    if problem:
+        raise ValidationError(problem, field="password")
+    # Compare-and-set: of two concurrent uses of one token, only one finds it unused.
+    burned = session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.id == token.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], burned).rowcount != 1:
+        raise InvalidResetToken()
+    _store_password(user, new_password)
+    for other in session.scalars(
+        select(PasswordResetToken).where(
+            PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None)
+        )
+    ):
+        other.used_at = now
+    session.execute(delete(LoginAttempt).where(LoginAttempt.cpf == user.cpf))
+    session.flush()
+    _audit_password(session, user, user, "user.reset_password")
+    log.info("password reset done user=%s", user.id)
+    return user

@@ -1,0 +1,1 @@
+"""Clients: the organisations ("entes") that users belong to."""

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from portal.core import health
+from portal.core.extensions import csrf, db, limiter
+from portal.core.web import current_actor
+from portal.home import queries
+from portal.requests import policy
+from portal.requests.queries import counts_by_service_and_state
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@login_required
+def home() -> ResponseReturnValue:
+    me = current_actor()
+    if policy.can_work(me):
+        return redirect(url_for("staff.queue"))  # the queue is the agents' home
+    return render_template(
+        "home/home.html",
+        user=me,
+        announcement=queries.current_announcement(db.session),
+        counts=counts_by_service_and_state(db.session, me),
+        popular=queries.popular_items(db.session, me),
+    )
+
+
+@bp.get("/base-de-conhecimento")
+@login_required
+def knowledge() -> str:
+    return render_template("home/knowledge.html")
+
+
+@bp.get("/healthz")
+@limiter.exempt
+@csrf.exempt
+def healthz() -> tuple[Response, int]:
+    """For load balancers and monitoring: 200 when the database answers and the scheduler is
+    alive, 503 otherwise; the body says which part is wrong."""
+    report = health.check(
+        db.session, max_heartbeat_age=current_app.config["HEARTBEAT_MAX_AGE_SECONDS"]
+    )
+    return jsonify(report.as_dict()), 200 if report.ok else 503

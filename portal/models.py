@@ -1,0 +1,75 @@
+"""Every area's models in one place, so Alembic (and create_app) see every table.
+
+Code inside an area imports its models from the area itself (portal.requests.models, ...);
+this module only gathers them.
+"""
+
+from portal.accounts.models import (
+    STAFF_ROLES,
+    LoginAttempt,
+    PasswordResetToken,
+    Role,
+    SupportGroup,
+    User,
+    group_members,
+)
+from portal.catalog.models import CatalogItem, Category, FieldType, ItemField
+from portal.clients.models import Organisation, OrganisationKind
+from portal.core.models import (
+    Attachment,
+    AuditEntry,
+    Counter,
+    Heartbeat,
+    MailStatus,
+    OutboxEmail,
+    PendingUpload,
+)
+from portal.home.models import Announcement
+from portal.requests.models import (
+    NUMBER_DIGITS,
+    NUMBER_PREFIX,
+    EntryKind,
+    Follower,
+    PartyCount,
+    PartyRelation,
+    QueueCount,
+    RequestParty,
+    ServiceRequest,
+    TimelineEntry,
+    format_number,
+)
+
+__all__ = [
+    "NUMBER_DIGITS",
+    "NUMBER_PREFIX",
+    "STAFF_ROLES",
+    "Announcement",
+    "Attachment",
+    "AuditEntry",
+    "CatalogItem",
+    "Category",
+    "Counter",
+    "EntryKind",
+    "FieldType",
+    "Follower",
+    "Heartbeat",
+    "ItemField",
+    "LoginAttempt",
+    "MailStatus",
+    "Organisation",
+    "OrganisationKind",
+    "OutboxEmail",
+    "PartyCount",
+    "PartyRelation",
+    "PasswordResetToken",
+    "PendingUpload",
+    "QueueCount",
+    "RequestParty",
+    "Role",
+    "ServiceRequest",
+    "SupportGroup",
+    "TimelineEntry",
+    "User",
+    "format_number",
+    "group_members",
+]
