@@ -137,6 +137,9 @@ def _session_time(key: str) -> datetime | None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from portal.home.routes import high_contrast
+    from portal.requests.policy import can_work
+
     tz = app.config["TIMEZONE"]
 
     @app.template_filter("datetime")
@@ -160,13 +163,12 @@ def register_template_helpers(app: Flask) -> None:
             return int(g.open_requests_badge)
 
         def shows_queue() -> bool:
-            from portal.requests.policy import can_work
-
             return bool(current_user.is_authenticated and can_work(current_user))
 
         return {
             "open_requests_badge": open_requests_badge,
             "shows_queue": shows_queue,
+            "high_contrast": high_contrast,
         }
 
     @app.template_filter("age")

@@ -26,16 +26,9 @@ from portal.accounts.services import PASSWORD_RULES
 from portal.core.errors import ServiceError, ValidationError, http_status
 from portal.core.extensions import db, limiter
 from portal.core.timeutil import utcnow
-from portal.core.web import current_actor
+from portal.core.web import current_actor, safe_next
 
 bp = Blueprint("accounts", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an absolute or scheme-relative URL would be an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.home")
 
 
 def _start_session(user: User) -> None:
@@ -64,7 +57,7 @@ def login() -> ResponseReturnValue:
         else:
             db.session.commit()
             _start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     status = http_status(error) if error else 200
     if request.method == "POST" and form.errors:
         status = 400

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import abort, flash
+from flask import abort, flash, url_for
 from flask_login import current_user, login_required
 
 from portal.core.errors import ServiceError, http_status
@@ -51,6 +51,14 @@ def staff_required(view: F) -> F:
 def admin_required(view: F) -> F:
     """Admins only."""
     return _only(lambda user: user.is_admin, view)
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go back to, or the home page: an absolute or scheme-relative URL would
+    be an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("home.home")
 
 
 def int_or_none(raw: str | None) -> int | None:

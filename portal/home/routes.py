@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from portal.core import health
 from portal.core.extensions import csrf, db, limiter
-from portal.core.web import current_actor
+from portal.core.web import current_actor, safe_next
 from portal.home import queries
 from portal.requests import policy
 from portal.requests.queries import counts_by_service_and_state
@@ -34,6 +34,38 @@ def home() -> ResponseReturnValue:
 @login_required
 def knowledge() -> str:
     return render_template("home/knowledge.html")
+
+
+CONTRAST_COOKIE = "portal_contraste"
+CONTRAST_MAX_AGE = 365 * 24 * 3600
+
+
+def high_contrast() -> bool:
+    """Whether this browser asked for Alto contraste (kept in a cookie, signed in or not)."""
+    return request.cookies.get(CONTRAST_COOKIE) == "alto"
+
+
+@bp.get("/acessibilidade")
+def accessibility() -> str:
+    return render_template("home/accessibility.html")
+
+
+@bp.post("/alto-contraste")
+def toggle_contrast() -> Response:
+    """Turn Alto contraste on or off and go back to the page it was asked from."""
+    response = redirect(safe_next(request.form.get("next")))
+    if high_contrast():
+        response.delete_cookie(CONTRAST_COOKIE)
+    else:
+        response.set_cookie(
+            CONTRAST_COOKIE,
+            "alto",
+            max_age=CONTRAST_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=request.is_secure,
+        )
+    return response
 
 
 @bp.get("/healthz")

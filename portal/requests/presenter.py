@@ -59,6 +59,7 @@ def request_page(
     *,
     people_query: str = "",
     message_error: str | None = None,
+    message_body: str = "",
     note: dict[str, str] | None = None,
     note_error: str | None = None,
 ) -> dict[str, Any]:
@@ -85,6 +86,7 @@ def request_page(
         "closes_notice_for_requester": policy.is_requester(viewer, req) or not staff,
         "accepts_messages": open_,
         "message_error": message_error,
+        "message_body": message_body,
         "accept": files.ACCEPT_ATTRIBUTE,
         # Staff panels: notes, assignment, Histórico.
         "shows_work_forms": works and open_,

@@ -80,6 +80,7 @@ def _render_form(
         ],
         data=data,
         people=people,
+        followable=[p for p in people if p.id != me.id],
         chosen=chosen,
         follower_ids=set(data.follower_ids) if data else set(),
         pending=pending,
@@ -192,6 +193,7 @@ def render_request(
     req: ServiceRequest,
     *,
     message_error: str | None = None,
+    message_body: str = "",
     note: dict[str, str] | None = None,
     note_error: str | None = None,
     status: int = 200,
@@ -202,6 +204,7 @@ def render_request(
         req,
         people_query=request.args.get("pessoa", "")[:100],
         message_error=message_error,
+        message_body=message_body,
         note=note,
         note_error=note_error,
     )
@@ -221,17 +224,19 @@ def message(number: str) -> ResponseReturnValue:
     me = current_actor()
     req = visible_or_404(number)
     staged, refused = uploads.stage_files(db.session, me, request.files.getlist("attachments"))
+    body = request.form.get("body", "")
     if refused:
         db.session.rollback()
-        return render_request(req, message_error=" ".join(refused), status=400)
-    body = request.form.get("body", "")
+        return render_request(req, message_error=" ".join(refused), message_body=body, status=400)
     numbers: list[str] = []
     _, error = attempt(
         lambda: request_service.add_message(db.session, req, me, body, staged),
         before_commit=lambda _entry: numbers.append(req.number),  # no second transaction
     )
     if error is not None:
-        return render_request(req, message_error=str(error), status=http_status(error))
+        return render_request(
+            req, message_error=str(error), message_body=body, status=http_status(error)
+        )
     flash("Mensagem enviada." if body.strip() else "Anexo enviado.", "success")
     return redirect(url_for("requests.show", number=numbers[0]))
 

@@ -61,10 +61,8 @@ def test_the_tutorial_from_login_to_logout(page: Page, make_user, catalog) -> No
     page.get_by_label("Motivo").select_option("Problema de acesso")
     expect(missing).to_have_text(["Funcionalidade", "Descrição"])  # live, with JavaScript
     page.locator("#followers-filter").fill("saraiva")  # search as you type
-    expect(page.locator("#followers option:not([hidden])")).to_have_text(["Ellem Saraiva Reis"])
-    page.get_by_label("Quem pode acompanhar esta solicitação?", exact=True).select_option(
-        str(ellem.id)
-    )
+    expect(page.locator("#followers-list li:not([hidden])")).to_have_text(["Ellem Saraiva Reis"])
+    page.get_by_label("Ellem Saraiva Reis").check()
     page.get_by_label("Telefone Adicional").fill("(71) 99999-8888")
     page.get_by_label("Funcionalidade").select_option("Acesso")
     page.get_by_label("Descrição").fill("Usuária Maria da Silva, CPF 123.456.789-09, sem acesso.")

@@ -1,0 +1,400 @@
+"""Every page, in every state a person meets, checked in the browser as requester, agent and
+admin: 0 axe-core violations of the WCAG 2.0/2.1/2.2 A and AA rules (and no colour contrast
+measured too low among the results axe leaves to review), and no sideways scrolling at 320 px.
+
+The pages come from the demo data (requests in every state, followers, notes, files). A
+separate test fails when a GET route of the app is missing from VISITS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from portal.core.cpf import format_cpf
+from portal.core.extensions import db
+from portal.demo import DEMO_PASSWORD, USERS, load_demo_data
+from portal.home.routes import CONTRAST_COOKIE
+from portal.models import OutboxEmail, ServiceRequest, User
+from portal.requests.lifecycle import State
+from tests.e2e.a11y import axe_problems, horizontal_overflow
+
+# GET routes that are not pages: a file download, the health probe (JSON), static files.
+NOT_PAGES = {"requests.download", "home.healthz", "static"}
+CPF = {u.name.split()[0].lower(): u.cpf for u in USERS}
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page in one state: who looks, where, what they do first, and which route it is."""
+
+    name: str
+    endpoint: str
+    path: Callable[[dict[str, Any]], str] | str
+    who: str | None = None
+    prepare: Callable[[Page], None] | None = None
+    status: int = 200
+    high_contrast: bool = False
+
+
+def _submit(selector: str = "main form button[type=submit]") -> Callable[[Page], None]:
+    return lambda page: page.locator(selector).first.click()
+
+
+def _open_all(selector: str) -> Callable[[Page], None]:
+    def run(page: Page) -> None:
+        page.evaluate(
+            "(s) => document.querySelectorAll(s).forEach((d) => d.setAttribute('open', ''))",
+            selector,
+        )
+
+    return run
+
+
+def _open_menus(page: Page) -> None:
+    page.locator("details.nav-menu").first.locator("summary").click()
+
+
+def _send_too_much(page: Page) -> None:
+    """A 3 MB file where the whole request may carry 2 MB: the upload goes in the background
+    (with progress), and the 413 page replaces the form."""
+    big = {
+        "name": "enorme.pdf",
+        "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.4\n" + b"0" * 3_000_000,
+    }
+    page.locator("#attachments").set_input_files(big)
+    page.locator("#request-form button[type=submit]").click()
+    expect(page.get_by_role("heading", name="413")).to_be_visible()
+
+
+def _state(world: dict[str, Any], state: State) -> str:
+    return f"/solicitacoes/{world['numbers'][state]}"
+
+
+def _reset_link(world: dict[str, Any]) -> str:
+    return world["reset_link"]
+
+
+VISITS: list[Visit] = [
+    # Signed out.
+    Visit("login", "accounts.login", "/login"),
+    Visit("login, fields empty", "accounts.login", "/login", prepare=_submit(), status=400),
+    Visit(
+        "login, wrong password",
+        "accounts.login",
+        "/login",
+        status=401,
+        prepare=lambda p: (
+            p.get_by_label("CPF").fill(format_cpf(CPF["felipe"])),
+            p.get_by_label("Senha").fill("senha-errada-123"),
+            p.get_by_role("button", name="Entrar").click(),
+        ),
+    ),
+    Visit("login, high contrast", "accounts.login", "/login", high_contrast=True),
+    Visit("forgot password", "accounts.forgot_password", "/esqueci-senha"),
+    Visit(
+        "forgot password, empty", "accounts.forgot_password", "/esqueci-senha", prepare=_submit()
+    ),
+    Visit(
+        "forgot password, sent",
+        "accounts.forgot_password",
+        "/esqueci-senha",
+        prepare=lambda p: (
+            p.get_by_label("Email Corporativo").fill("ninguem@exemplo.gov.br"),
+            p.get_by_label("Email Particular").fill("ninguem@exemplo.gov.br"),
+            p.get_by_role("button", name=re.compile("Confirmar")).click(),
+        ),
+    ),
+    Visit(
+        "reset, invalid link", "accounts.reset_password", "/redefinir-senha/invalido", status=404
+    ),
+    Visit("reset form", "accounts.reset_password", _reset_link),
+    Visit(
+        "reset form, errors", "accounts.reset_password", _reset_link, prepare=_submit(), status=200
+    ),
+    Visit("accessibility page", "home.accessibility", "/acessibilidade"),
+    Visit(
+        "accessibility page, high contrast",
+        "home.accessibility",
+        "/acessibilidade",
+        high_contrast=True,
+    ),
+    # Requester: Felipe, with requests in every state and Ellem following them.
+    Visit("home", "home.home", "/", who="felipe"),
+    Visit("home, menus open", "home.home", "/", who="felipe", prepare=_open_menus),
+    Visit("home, high contrast", "home.home", "/", who="felipe", high_contrast=True),
+    Visit("home of a new ente", "home.home", "/", who="greziella"),
+    Visit("knowledge base", "home.knowledge", "/base-de-conhecimento", who="felipe"),
+    Visit("catalog", "catalog.index", "/catalogo", who="felipe"),
+    Visit("search", "catalog.search_page", "/pesquisa?q=gerid", who="felipe"),
+    Visit("search, nothing found", "catalog.search_page", "/pesquisa?q=zzzz", who="felipe"),
+    Visit("form", "requests.new", "/catalogo/gerid", who="felipe"),
+    Visit(
+        "form, errors",
+        "requests.new",
+        "/catalogo/gerid",
+        who="felipe",
+        status=400,
+        prepare=_submit("#request-form button[type=submit]"),
+    ),
+    Visit(
+        "form, high contrast, errors",
+        "requests.new",
+        "/catalogo/gerid",
+        who="felipe",
+        status=400,
+        high_contrast=True,
+        prepare=_submit("#request-form button[type=submit]"),
+    ),
+    Visit("Minhas Solicitações", "requests.mine", "/solicitacoes", who="felipe"),
+    Visit(
+        "Minhas Solicitações, none match", "requests.mine", "/solicitacoes?numero=999", who="felipe"
+    ),
+    Visit("Meus Acompanhamentos, empty", "requests.following", "/acompanhamentos", who="felipe"),
+    Visit("Meus Acompanhamentos, full", "requests.following", "/acompanhamentos", who="ellem"),
+    Visit(
+        "request, open",
+        "requests.show",
+        lambda w: _state(w, State.OPEN),
+        who="felipe",
+        prepare=_open_all("details.action-dialog"),
+    ),
+    Visit(
+        "request, in progress",
+        "requests.show",
+        lambda w: _state(w, State.IN_PROGRESS),
+        who="felipe",
+        prepare=_open_all("details.action-dialog"),
+    ),
+    Visit(
+        "request, awaiting the requester",
+        "requests.show",
+        lambda w: _state(w, State.AWAITING_USER),
+        who="felipe",
+        prepare=_open_all("details.action-dialog"),
+    ),
+    Visit("request, closed", "requests.show", lambda w: _state(w, State.CLOSED), who="felipe"),
+    Visit(
+        "request, message error",
+        "requests.show",
+        lambda w: _state(w, State.OPEN),
+        who="felipe",
+        prepare=_submit(".message-form button[type=submit]"),
+        status=400,
+    ),
+    Visit(
+        "request, as follower",
+        "requests.show",
+        lambda w: _state(w, State.AWAITING_USER),
+        who="ellem",
+    ),
+    Visit(
+        "request, high contrast",
+        "requests.show",
+        lambda w: _state(w, State.AWAITING_USER),
+        who="felipe",
+        high_contrast=True,
+        prepare=_open_all("details.action-dialog"),
+    ),
+    Visit("profile", "accounts.profile", "/perfil", who="felipe"),
+    Visit(
+        "profile, errors",
+        "accounts.profile",
+        "/perfil",
+        who="felipe",
+        status=400,
+        prepare=_submit("form[action$='/perfil/senha'] button[type=submit]"),
+    ),
+    Visit("404", "requests.show", "/solicitacoes/CS9999999", who="felipe", status=404),
+    # Agent: Ana (Suporte GERID).
+    Visit("queue", "staff.queue", "/atendimento", who="ana"),
+    Visit("queue, nothing matches", "staff.queue", "/atendimento?texto=zzzz", who="ana"),
+    Visit("queue, high contrast", "staff.queue", "/atendimento", who="ana", high_contrast=True),
+    Visit(
+        "request, staff view with every dialog open",
+        "requests.show",
+        lambda w: _state(w, State.IN_PROGRESS),
+        who="ana",
+        prepare=_open_all("details.action-dialog, details.history"),
+    ),
+    Visit(
+        "request, staff view awaiting the requester",
+        "requests.show",
+        lambda w: _state(w, State.AWAITING_USER),
+        who="ana",
+        prepare=_open_all("details.action-dialog, details.history"),
+    ),
+    Visit(
+        "request, note error",
+        "requests.show",
+        lambda w: _state(w, State.IN_PROGRESS),
+        who="ana",
+        status=400,
+        prepare=lambda p: (
+            p.locator("#note-body").evaluate("(e) => e.removeAttribute('required')"),
+            p.get_by_role("button", name="Adicionar nota").click(),
+        ),
+    ),
+    Visit(
+        "request, people search",
+        "requests.show",
+        lambda w: _state(w, State.OPEN) + "?pessoa=Ellem",
+        who="ana",
+    ),
+    # Admin: Carla, every group's queue.
+    Visit("queue, admin", "staff.queue", "/atendimento?estado=todos", who="carla"),
+    Visit(
+        "request, admin",
+        "requests.show",
+        lambda w: _state(w, State.CLOSED),
+        who="carla",
+        prepare=_open_all("details.history"),
+    ),
+    Visit(
+        "413",
+        "requests.new",
+        "/catalogo/gerid",
+        who="felipe",
+        status=413,
+        prepare=lambda p: _send_too_much(p),
+    ),
+]
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, visit: Visit, what: str) -> None:
+        self.problems.append(f"[{visit.name}] {what}")
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, Any]:
+    load_demo_data(db.session)
+    db.session.commit()
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # the 413 page, with a 3 MB file
+    numbers = {}
+    for state in (State.OPEN, State.IN_PROGRESS, State.AWAITING_USER, State.CLOSED):
+        numbers[state] = db.session.scalar(
+            select(ServiceRequest.number)
+            .join(User, User.id == ServiceRequest.opened_by_id)
+            .where(ServiceRequest.state == state.value, User.cpf == CPF["felipe"])
+            .order_by(ServiceRequest.id)
+            .limit(1)
+        )
+    from portal.accounts import services as accounts
+
+    felipe = db.session.scalar(select(User).where(User.cpf == CPF["felipe"]))
+    accounts.request_password_reset(db.session, felipe.email, felipe.email)
+    db.session.commit()
+    body = db.session.scalars(
+        select(OutboxEmail.body_text).order_by(OutboxEmail.id.desc()).limit(1)
+    ).one()
+    link = re.search(r"(/redefinir-senha/\S+)", body)
+    assert link
+    return {"numbers": numbers, "reset_link": link.group(1)}
+
+
+def _sign_in(page: Page, who: str) -> None:
+    page.goto("/login")
+    page.get_by_label("CPF").fill(format_cpf(CPF[who]))
+    page.get_by_label("Senha").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.locator("body")).not_to_contain_text("CPF ou senha incorretos")
+
+
+def _endpoint_of(app: Flask, url: str) -> str:
+    try:
+        endpoint, _ = app.url_map.bind("localhost").match(urlsplit(url).path, method="GET")
+    except HTTPException:
+        return "(no route)"
+    return str(endpoint)
+
+
+def _check(page: Page, visit: Visit, world: dict[str, Any], app: Flask, report: Report) -> None:
+    statuses: list[int] = []
+
+    def document_status(response: Any) -> None:
+        # The page's own answers: documents, and the background send of a large upload.
+        if response.request.resource_type in ("document", "xhr"):
+            statuses.append(response.status)
+
+    page.on("response", document_status)
+    page.goto(visit.path(world) if callable(visit.path) else visit.path)
+    if visit.prepare is not None:
+        visit.prepare(page)
+        page.wait_for_load_state("load")
+    page.remove_listener("response", document_status)
+    if statuses and statuses[-1] != visit.status:
+        report.add(visit, f"answered {statuses[-1]}, expected {visit.status}")
+    # A form that fails renders at its own (POST) address; the page it belongs to was opened.
+    if visit.prepare is None and _endpoint_of(app, page.url) != visit.endpoint:
+        report.add(visit, f"landed on {page.url} ({_endpoint_of(app, page.url)})")
+    title = page.title()
+    if not re.fullmatch(r".+ - Portal de Atendimento", title):
+        report.add(visit, f"title {title!r} is not 'Página - Portal de Atendimento'")
+    if page.evaluate("() => document.documentElement.lang") != "pt-BR":
+        report.add(visit, "lang is not pt-BR")
+    contrast_on = "high-contrast" in (page.locator("html").get_attribute("class") or "")
+    if contrast_on != visit.high_contrast:
+        report.add(visit, f"high contrast is {'on' if contrast_on else 'off'}")
+    for problem in axe_problems(page):
+        report.add(visit, problem)
+    page.set_viewport_size({"width": 320, "height": 800})
+    overflow = horizontal_overflow(page)
+    if overflow > 0:
+        report.add(visit, f"scrolls sideways by {overflow} px at 320 px")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _walk(
+    browser: Browser, live_server: str, app: Flask, world: dict[str, Any], who: str | None
+) -> list[str]:
+    report = Report()
+    for high_contrast in (False, True):
+        visits = [v for v in VISITS if v.who == who and v.high_contrast == high_contrast]
+        if not visits:
+            continue
+        context = browser.new_context(
+            locale="pt-BR", base_url=live_server, viewport={"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(10_000)
+        if high_contrast:
+            context.add_cookies([{"name": CONTRAST_COOKIE, "value": "alto", "url": live_server}])
+        page = context.new_page()
+        if who is not None:
+            _sign_in(page, who)
+        for visit in visits:
+            _check(page, visit, world, app, report)
+        context.close()
+    return report.problems
+
+
+@pytest.mark.parametrize("who", [None, "felipe", "ellem", "greziella", "ana", "carla"])
+def test_every_page_passes_axe_and_reflows_at_320px(
+    browser: Browser, live_server: str, app: Flask, world: dict[str, Any], who: str | None
+) -> None:
+    problems = _walk(browser, live_server, app, world, who)
+    assert problems == [], "\n".join(problems)
+
+
+def test_every_get_route_is_visited(app: Flask) -> None:
+    pages = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or set()) and rule.endpoint not in NOT_PAGES
+    }
+    visited = {visit.endpoint for visit in VISITS}
+    assert pages - visited == set(), "add these pages to VISITS"
+    assert visited - pages == set()
