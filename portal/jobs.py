@@ -13,18 +13,17 @@ import gc
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
 from portal.core import outbox as mail
-from portal.core.database import DbSession, write_intent
+from portal.core.database import DbSession, affected_rows, write_intent
 from portal.core.errors import StaleObject
 from portal.core.models import Heartbeat, PendingUpload
 from portal.core.storage import file_store
@@ -210,7 +209,7 @@ def remind(session: DbSession, *, now: datetime | None = None) -> int:
             .values(reminded_at=now)
             .execution_options(synchronize_session=False)
         )
-        if cast(CursorResult[Any], marked).rowcount != 1:
+        if affected_rows(marked) != 1:
             return False
         notifications.reminder(session, request, days_left=before)
         return True

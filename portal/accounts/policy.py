@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portal.core.actors import Actor, is_system
+from portal.core.actors import Actor, administers, is_system
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def can_manage_accounts(actor: Actor) -> bool:
     """Create users, set another person's password, keep support groups: admins and the
     system (command line, demo loader)."""
-    return is_system(actor) or actor.is_admin
+    return administers(actor)
 
 
 def can_edit_profile(actor: Actor, user: User) -> bool:

@@ -9,12 +9,10 @@ import secrets
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -24,7 +22,7 @@ from portal.clients.models import Organisation
 from portal.core import audit
 from portal.core.actors import Actor
 from portal.core.cpf import InvalidCPF, mask_cpf, normalize_cpf
-from portal.core.database import DbSession
+from portal.core.database import DbSession, affected_rows
 from portal.core.errors import ServiceError, Throttled, Unauthorized, ValidationError, require
 from portal.core.outbox import queue_email
 from portal.core.phone import InvalidPhone, normalize_phone
@@ -381,7 +379,7 @@ def reset_password(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if cast(CursorResult[Any], burned).rowcount != 1:
+    if affected_rows(burned) != 1:
         raise InvalidResetToken()
     _store_password(user, new_password)
     for other in session.scalars(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from portal.core.actors import Actor, is_system
+from portal.core.actors import Actor, administers
 
 
 def can_manage_catalog(actor: Actor) -> bool:
     """Create and change categories, items and their fields: admins and the system."""
-    return is_system(actor) or actor.is_admin
+    return administers(actor)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from portal.core.actors import Actor, is_system
+from portal.core.actors import Actor, administers
 
 
 def can_manage_clients(actor: Actor) -> bool:
     """Register and change organisations: admins and the system (command line, demo)."""
-    return is_system(actor) or actor.is_admin
+    return administers(actor)

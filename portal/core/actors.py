@@ -42,3 +42,9 @@ Actor: TypeAlias = "User | SystemActor"
 
 def is_system(actor: object) -> bool:
     return isinstance(actor, SystemActor)
+
+
+def administers(actor: Actor) -> bool:
+    """An administrator, or the system (command line, demo loader): who keeps the portal's
+    data (accounts, organisations, the catalog, Comunicados) until an area says otherwise."""
+    return is_system(actor) or actor.is_admin

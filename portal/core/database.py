@@ -14,10 +14,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
@@ -87,6 +87,15 @@ def begin_write(session: DbSession) -> None:
         _write_intent.set(True)
     else:
         session.expire_all()
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT changed (what a compare-and-set checks).
+
+    Session.execute is typed as returning a plain Result; for these statements it is a
+    CursorResult, which has the count.
+    """
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -26,9 +26,8 @@ from jinja2 import Environment, select_autoescape
 from sqlalchemy import ColumnElement, Table, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import CursorResult
 
-from portal.core.database import DbSession, write_intent
+from portal.core.database import DbSession, affected_rows, write_intent
 from portal.core.models import MailStatus, OutboxEmail
 from portal.core.timeutil import utcnow
 
@@ -89,7 +88,7 @@ def queue_email(
         # sqlite3 sums rowcount over executemany (documented); with RETURNING, SQLAlchemy sent
         # the rows as one statement and sorted what came back: 13% of a new request's time
         # under the write lock.
-        return cast(CursorResult[Any], session.execute(statement, rows)).rowcount
+        return affected_rows(session.execute(statement, rows))
     # psycopg does not sum rowcount over executemany: count what RETURNING gives back.
     return len(session.execute(statement.returning(OutboxEmail.__table__.c.id), rows).all())
 
@@ -341,4 +340,4 @@ def retry_failed(session: DbSession, ids: Iterable[int] | None = None) -> int:
             status=MailStatus.PENDING, attempts=0, next_attempt_at=utcnow()
         ).execution_options(synchronize_session=False)
     )
-    return cast(CursorResult[Any], result).rowcount or 0
+    return affected_rows(result)

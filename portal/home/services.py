@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from portal.core import audit
-from portal.core.actors import Actor, is_system
+from portal.core.actors import Actor, administers
 from portal.core.database import DbSession
 from portal.core.errors import ValidationError, require
 from portal.home.models import Announcement
 
 
 def can_publish(actor: Actor) -> bool:
-    return is_system(actor) or actor.is_admin
+    return administers(actor)
 
 
 def publish_announcement(

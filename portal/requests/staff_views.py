@@ -138,10 +138,10 @@ def add_note(number: str) -> ResponseReturnValue:
             occurred_at=occurred,
         )
 
-    numbers: list[str] = []
-    _, error = attempt(write_note, before_commit=lambda _entry: numbers.append(req.number))
+    number = req.number  # read now: after the commit it would take a second transaction
+    _, error = attempt(write_note)
     if error is None:
         flash("Nota registrada.", "success")
-        return redirect(url_for("requests.show", number=numbers[0]))
+        return redirect(url_for("requests.show", number=number))
     # Show the page again with everything the agent typed.
     return render_request(req, note=dict(form), note_error=str(error), status=http_status(error))

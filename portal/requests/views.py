@@ -228,17 +228,14 @@ def message(number: str) -> ResponseReturnValue:
     if refused:
         db.session.rollback()
         return render_request(req, message_error=" ".join(refused), message_body=body, status=400)
-    numbers: list[str] = []
-    _, error = attempt(
-        lambda: request_service.add_message(db.session, req, me, body, staged),
-        before_commit=lambda _entry: numbers.append(req.number),  # no second transaction
-    )
+    number = req.number  # read now: after the commit it would take a second transaction
+    _, error = attempt(lambda: request_service.add_message(db.session, req, me, body, staged))
     if error is not None:
         return render_request(
             req, message_error=str(error), message_body=body, status=http_status(error)
         )
     flash("Mensagem enviada." if body.strip() else "Anexo enviado.", "success")
-    return redirect(url_for("requests.show", number=numbers[0]))
+    return redirect(url_for("requests.show", number=number))
 
 
 @bp.post("/solicitacoes/<number>/acoes/<action>")

@@ -27,6 +27,7 @@ from portal.home.routes import CONTRAST_COOKIE
 from portal.models import OutboxEmail, ServiceRequest, User
 from portal.requests.lifecycle import State
 from tests.e2e.a11y import axe_problems, horizontal_overflow
+from tests.e2e.test_login_e2e import sign_in
 
 # GET routes that are not pages: a file download, the health probe (JSON), static files.
 NOT_PAGES = {"requests.download", "home.healthz", "static"}
@@ -307,10 +308,7 @@ def world(app: Flask) -> dict[str, Any]:
 
 
 def _sign_in(page: Page, who: str) -> None:
-    page.goto("/login")
-    page.get_by_label("CPF").fill(format_cpf(CPF[who]))
-    page.get_by_label("Senha").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
+    sign_in(page, format_cpf(CPF[who]), DEMO_PASSWORD)
     expect(page.locator("body")).not_to_contain_text("CPF ou senha incorretos")
 
 
