@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from portal.core import fulltext
+
 config = context.config
 if config.config_file_name is not None:
     # Keep the application's loggers alive when migrations run inside the app (tests, init).
@@ -58,6 +60,7 @@ def run_migrations_online() -> None:
     conf_args.setdefault("compare_type", True)
     conf_args.setdefault("render_as_batch", True)
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", fulltext.include_object)
     with _engine().connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():

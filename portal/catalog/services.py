@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.accounts.services import find_or_create_group
 from portal.catalog.models import CatalogItem, Category, FieldType, ItemField
 from portal.catalog.policy import can_manage_catalog
-from portal.core import audit
+from portal.core import audit, fulltext
 from portal.core.actors import Actor
 from portal.core.database import DbSession
 from portal.core.errors import require
@@ -68,6 +68,24 @@ def refresh_search_text(item: CatalogItem) -> None:
     item.search_text = fold(" ".join(p for p in parts if p))
 
 
+def index_item(session: DbSession, item: CatalogItem) -> None:
+    """What the portal's search knows of a form: an active item is found, a withdrawn one not."""
+    if not item.active:
+        fulltext.remove_document(session, "item", item.id)
+        return
+    path = [c.name for c in item.category.path()] if item.category is not None else []
+    body = "\n".join(p for p in (item.short_description, item.description, *path) if p)
+    fulltext.index_document(
+        session,
+        "item",
+        item.id,
+        title=item.name,
+        body=body,
+        slug=item.slug,
+        category_id=item.category_id,
+    )
+
+
 def _item_state(item: CatalogItem) -> dict[str, Any]:
     return {
         **audit.snapshot(item, ITEM_AUDITED),
@@ -111,6 +129,7 @@ def upsert_item(session: DbSession, actor: Actor, spec: dict[str, Any]) -> Catal
     item.fields = fields
     refresh_search_text(item)
     session.flush()
+    index_item(session, item)
     after = _item_state(item)
     if before != after:
         action = "catalog_item.update" if before is not None else "catalog_item.create"

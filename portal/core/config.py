@@ -54,6 +54,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BASE_URL", "http://127.0.0.1:5000", "public address used in links inside emails"),
     Setting("UPLOAD_DIR", "uploads/", "where attachments are stored (outside static/)"),
     Setting("MAX_UPLOAD_MB", "10", "size limit per attached file, in MB"),
+    Setting(
+        "TALLY_FLUSH_SECONDS",
+        "30",
+        "how long a web worker adds up article views and suggestion counts before writing them",
+    ),
     Setting("SMTP_HOST", "(empty: write .eml files to instance/mail/)", "SMTP server"),
     Setting("SMTP_PORT", "25", "SMTP port"),
     Setting("SMTP_USER", "(empty)", "SMTP user name"),
@@ -159,6 +164,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "pt_BR",
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "America/Sao_Paulo"),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
+        "TALLY_FLUSH_SECONDS": _env_int("TALLY_FLUSH_SECONDS", 30),
     }
     config.update(overrides)
     if "SESSION_COOKIE_SECURE" not in overrides:

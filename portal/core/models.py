@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.extensions import Model
@@ -144,3 +144,25 @@ class AuditEntry(Model):
     object_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SearchDocument(Model):
+    """One thing the portal's search finds (a form, an article), as portal.core.fulltext
+    indexes it. SQLite's FTS5 table reads the `*_terms` columns (stems computed in Python);
+    PostgreSQL's generated `document` tsvector (migration 0007) reads title and body."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (UniqueConstraint("kind", "ref_id", name="uq_search_documents_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "item" (a form) or "article"
+    ref_id: Mapped[int] = mapped_column(Integer)
+    category_id: Mapped[int | None] = mapped_column(Integer)
+    # Staff only (internal articles, drafts); `label` says which ("Interno", "Rascunho").
+    restricted: Mapped[bool] = mapped_column(default=False)
+    label: Mapped[str] = mapped_column(String(40), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    slug: Mapped[str] = mapped_column(String(160), default="")  # for the URL of the result
+    title_terms: Mapped[str] = mapped_column(Text, default="")
+    body_terms: Mapped[str] = mapped_column(Text, default="")

@@ -241,3 +241,17 @@ class PartyCount(Model):
     item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(30), primary_key=True)
     total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RequestText(Model):
+    """A request's description and messages as one text, for the queue's "número ou
+    descrição" filter through portal.core.fulltext (FTS5 over `terms` on SQLite, a generated
+    tsvector over `body` with a GIN index on PostgreSQL; migration 0007)."""
+
+    __tablename__ = "request_texts"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    body: Mapped[str] = mapped_column(Text, default="")
+    terms: Mapped[str] = mapped_column(Text, default="")

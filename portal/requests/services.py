@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import SupportGroup, User
 from portal.catalog.models import CatalogItem, FieldType
-from portal.core import files
+from portal.core import files, fulltext
 from portal.core.database import DbSession, begin_write
 from portal.core.errors import FormErrors, NotFound, StaleObject, ValidationError
 from portal.core.models import PendingUpload
@@ -131,6 +131,7 @@ def create_request(
         created_at=now,
     )
     session.add(created)
+    fulltext.set_request_text(session, request.id, description)
     session.flush()
     if uploads:
         files.attach(session, ENTRY_OWNER, created.id, uploads)
@@ -214,6 +215,7 @@ def add_message(
     )
     session.add(entry)
     touch(session, request, now)
+    fulltext.append_request_text(session, request.id, text)
     session.flush()
     if uploads:
         files.attach(session, ENTRY_OWNER, entry.id, uploads)
@@ -301,6 +303,7 @@ def add_note(
     )
     session.add(entry)
     touch(session, request, now)
+    fulltext.append_request_text(session, request.id, text)
     session.flush()
     if public and send_email:
         notifications.note_sent(session, request, entry, author)

@@ -261,7 +261,7 @@ def test_0006_moves_attachments_to_entry_owners_and_back(migration_url: str) -> 
                 _seed(conn)
 
         with app.app_context():
-            upgrade()
+            upgrade(revision=HEAD)
         _assert_at_head(app)
 
         with app.app_context():
@@ -269,7 +269,7 @@ def test_0006_moves_attachments_to_entry_owners_and_back(migration_url: str) -> 
         _assert_at_0005(app)
 
         with app.app_context():
-            upgrade()
+            upgrade(revision=HEAD)
         _assert_at_head(app)
     finally:
         with app.app_context():

@@ -7,13 +7,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 
+from portal.core import fulltext
 from portal.core.extensions import db
 
 
 def test_migrations_match_the_models(app: Flask) -> None:
     # The test database was built by `flask db upgrade` (see conftest); nothing may be missing.
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": fulltext.include_object}
+        )
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 
