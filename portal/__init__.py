@@ -190,14 +190,20 @@ def register_blueprints(app: Flask) -> None:
     from portal.accounts.routes import bp as accounts_bp
     from portal.catalog.routes import bp as catalog_bp
     from portal.home.routes import bp as home_bp
+    from portal.knowledge.routes import bp as knowledge_bp
+    from portal.knowledge.staff_routes import bp as knowledge_staff_bp
     from portal.requests.staff_views import bp as staff_bp
     from portal.requests.views import bp as requests_bp
+    from portal.search.routes import bp as search_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(knowledge_bp)
+    app.register_blueprint(knowledge_staff_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(requests_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(search_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

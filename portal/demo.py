@@ -1,4 +1,5 @@
-"""Demo data: organisations, one account per role, the catalog and requests in every state.
+"""Demo data: organisations, one account per role, the catalog, requests in every state and
+the Base de Conhecimento's articles.
 
 Loading twice changes nothing: everything is looked up by its natural key first.
 """
@@ -23,6 +24,7 @@ from portal.core.database import DbSession
 from portal.core.timeutil import utcnow
 from portal.home.models import Announcement
 from portal.home.services import publish_announcement
+from portal.knowledge.demo import load_demo_articles
 from portal.requests import services as requests
 from portal.requests.lifecycle import Action
 from portal.requests.models import ServiceRequest
@@ -300,6 +302,7 @@ def load_demo_data(session: DbSession) -> str:
             "continuam disponíveis em “Ver minhas solicitações”.",
         )
     _ensure_requests(session, users, items)
+    load_demo_articles(session, users, items)
     session.flush()
     lines = ["Contas de demonstração (CPF / papel):"]
     lines += [f"  {format_cpf(u.cpf)}  {u.role:<9}  {u.name}" for u in USERS]

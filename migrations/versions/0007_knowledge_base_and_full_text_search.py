@@ -52,17 +52,24 @@ SQLITE_DOWN = [
 ] + ["DROP TABLE IF EXISTS search_documents_fts", "DROP TABLE IF EXISTS request_texts_fts"]
 
 CONFIG = fulltext.CONFIG
+
+
+def _words(column):
+    return f"regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g')"
+
 POSTGRES_UP = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     f"CREATE TEXT SEARCH CONFIGURATION {CONFIG} (COPY = portuguese)",
     f"ALTER TEXT SEARCH CONFIGURATION {CONFIG} ALTER MAPPING FOR hword, hword_part, word "
     "WITH unaccent, portuguese_stem",
+    # Non-word characters become spaces first, so an e-mail address, a URL or a file name is
+    # words to PostgreSQL as it is to SQLite's tokenizer (its parser would keep each as one).
     "ALTER TABLE search_documents ADD COLUMN document tsvector GENERATED ALWAYS AS ("
-    f"setweight(to_tsvector('{CONFIG}', title), 'A') || "
-    f"setweight(to_tsvector('{CONFIG}', body), 'B')) STORED",
+    f"setweight(to_tsvector('{CONFIG}', {_words('title')}), 'A') || "
+    f"setweight(to_tsvector('{CONFIG}', {_words('body')}), 'B')) STORED",
     "CREATE INDEX ix_search_documents_document ON search_documents USING gin (document)",
     "ALTER TABLE request_texts ADD COLUMN document tsvector GENERATED ALWAYS AS ("
-    f"to_tsvector('{CONFIG}', body)) STORED",
+    f"to_tsvector('{CONFIG}', {_words('body')})) STORED",
     "CREATE INDEX ix_request_texts_document ON request_texts USING gin (document)",
 ]
 POSTGRES_DOWN = [
@@ -94,7 +101,7 @@ def _backfill(bind):
                 ":title, :body, :slug, :tt, :bt)"
             ),
             {"ref": item_id, "cat": category_id, "no": False, "title": name, "body": body,
-             "slug": slug, "tt": fulltext.terms(name) if sqlite else "",
+             "slug": slug, "tt": fulltext.terms(name),
              "bt": fulltext.terms(body) if sqlite else ""},
         )
     last = 0
@@ -108,13 +115,19 @@ def _backfill(bind):
         texts = {i: [d or ""] for i, d in rows}
         entries = bind.execute(
             sa.text(
-                "SELECT request_id, body FROM timeline_entries WHERE request_id > :first "
+                "SELECT request_id, kind, body FROM timeline_entries WHERE request_id > :first "
                 "AND request_id <= :last AND kind IN ('comment', 'note', 'transition') "
                 "AND body <> '' ORDER BY id"
             ),
             {"first": last, "last": rows[-1][0]},
         )
-        for request_id, body in entries:
+        for request_id, kind, body in entries:
+            if kind == "transition":
+                # "Label:\nreason", or the bare label: only a reason is the request's text, as
+                # the live code indexes it (transitions.fire).
+                if "\n" not in body:
+                    continue
+                body = body.split("\n", 1)[1]
             texts[request_id].append(body)
         bind.execute(
             sa.text("INSERT INTO request_texts (request_id, body, terms) VALUES (:id, :body, :terms)"),

@@ -33,6 +33,7 @@ from portal.core.database import DbSession
 CONFIG = "portal_pt"  # PostgreSQL text search configuration (migration 0007)
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 12
+COUNT_HORIZON = 1000  # results counted at most; pages go that far
 # Sentinels that no user text contains: the snippet is escaped as a whole, then marked.
 _START, _STOP = "\x02", "\x03"
 
@@ -90,18 +91,19 @@ class Query:
     def __bool__(self) -> bool:
         return bool(self.stems)
 
-    def fts5(self) -> str:
-        """An FTS5 MATCH expression: every stem, quoted, the last as a prefix."""
+    def fts5(self, any_word: bool = False) -> str:
+        """An FTS5 MATCH expression: every stem (or any, ranked by how many), quoted, the
+        last as a prefix."""
         quoted = [f'"{s}"' for s in self.stems]
         quoted[-1] += "*"
-        return " ".join(quoted)
+        return (" OR " if any_word else " ").join(quoted)
 
-    def tsquery(self) -> str:
+    def tsquery(self, any_word: bool = False) -> str:
         """A to_tsquery expression: the typed words (PostgreSQL stems them), the last as a
         prefix. Words are \\w+ only, so nothing here is tsquery syntax."""
         parts = list(self.words)
         parts[-1] += ":*"
-        return " & ".join(parts)
+        return (" | " if any_word else " & ").join(parts)
 
     def matches(self, word: str) -> bool:
         """Whether one word of a text is what this query found (for marking snippets)."""
@@ -133,10 +135,10 @@ def python_snippet(value: str, query: Query, words_around: int = 14) -> Markup:
         words = value.split()
         return mark(" ".join(words[: words_around * 2]) + (" …" if len(words) > 28 else ""))
     first = hits[0]
-    start = max(1, first - words_around * 2)
+    start = max(0, first - words_around * 2)
     end = min(len(tokens), first + words_around * 2 + 1)
     hit_set = set(hits)
-    out = ["… " if start > 1 else ""]
+    out = ["… " if start > 0 else ""]
     for i in range(start, end):
         token = tokens[i]
         out.append(f"{_START}{token}{_STOP}" if i in hit_set else token)
@@ -180,6 +182,7 @@ class HitPage:
     total: int
     page: int
     per_page: int
+    more: bool = False  # there are more than `total` (COUNT_HORIZON) results
 
     @property
     def pages(self) -> int:
@@ -210,7 +213,7 @@ def index_document(
     sqlite = not is_postgres(session)
     doc.title, doc.body, doc.slug = title, body, slug
     doc.category_id, doc.restricted, doc.label = category_id, restricted, label
-    doc.title_terms = terms(title) if sqlite else ""
+    doc.title_terms = terms(title)  # both engines: an exact title ranks first
     doc.body_terms = terms(body) if sqlite else ""
     session.flush()
 
@@ -235,8 +238,12 @@ def search_documents(
     category_id: int | None = None,
     page: int = 1,
     per_page: int = 10,
+    any_word: bool = False,
 ) -> HitPage:
-    """One ranked page of what matches; requesters never see restricted documents."""
+    """One ranked page of what matches; requesters never see restricted documents.
+
+    Every word typed must match, unless `any_word` (suggestions for a whole sentence, where
+    the documents that match the most words come first)."""
     query = Query.parse(typed)
     if not query:
         return HitPage([], 0, 1, per_page)
@@ -254,7 +261,7 @@ def search_documents(
     where = "".join(f" AND {f}" for f in filters)
     postgres = is_postgres(session)
     if postgres:
-        params["q"] = query.tsquery()
+        params["q"] = query.tsquery(any_word)
         source = (
             f"FROM search_documents d, to_tsquery('{CONFIG}', :q) q WHERE d.document @@ q{where}"
         )
@@ -262,22 +269,35 @@ def search_documents(
         snippet = f"ts_headline('{CONFIG}', d.body, q, :opts)"
         params["opts"] = headline_options()
     else:
-        params["q"] = query.fts5()
+        params["q"] = query.fts5(any_word)
         source = (
             "FROM search_documents_fts f JOIN search_documents d ON d.id = f.rowid "
             f"WHERE search_documents_fts MATCH :q{where}"
         )
         rank = "bm25(search_documents_fts, 10.0, 1.0)"
         snippet = "d.body"
-    total = int(session.execute(text(f"SELECT count(*) {source}"), params).scalar() or 0)
+    # Counted only up to COUNT_HORIZON ("mais de 1000"), as the queue counts ahead: a word
+    # found in most of the base would otherwise cost a count of all of it on every search.
+    counted = session.execute(
+        text(f"SELECT count(*) FROM (SELECT 1 {source} LIMIT :horizon) found"),  # noqa: S608
+        {**params, "horizon": COUNT_HORIZON + 1},
+    ).scalar()
+    total = min(int(counted or 0), COUNT_HORIZON)
+    more = int(counted or 0) > COUNT_HORIZON
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     rows = session.execute(
         text(
             f"SELECT d.kind, d.ref_id, d.title, {snippet}, d.slug, d.category_id, d.label "
-            f"{source} ORDER BY {rank}, d.title LIMIT :limit OFFSET :offset"
+            f"{source} ORDER BY d.title_terms = :exact DESC, {rank}, d.title "
+            "LIMIT :limit OFFSET :offset"
         ),
-        {**params, "limit": per_page, "offset": (page - 1) * per_page},
+        {
+            **params,
+            "exact": " ".join(query.stems),
+            "limit": per_page,
+            "offset": (page - 1) * per_page,
+        },
     ).all()
     hits = [
         Hit(
@@ -291,7 +311,7 @@ def search_documents(
         )
         for r in rows
     ]
-    return HitPage(hits, total, page, per_page)
+    return HitPage(hits, total, page, per_page, more)
 
 
 def mark_title(title: str, typed: str) -> Markup:

@@ -30,12 +30,6 @@ def home() -> ResponseReturnValue:
     )
 
 
-@bp.get("/base-de-conhecimento")
-@login_required
-def knowledge() -> str:
-    return render_template("home/knowledge.html")
-
-
 CONTRAST_COOKIE = "portal_contraste"
 CONTRAST_MAX_AGE = 365 * 24 * 3600
 

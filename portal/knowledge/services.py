@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import select
 
 from portal.catalog.models import CatalogItem
-from portal.core import audit, fulltext
+from portal.core import audit, files, fulltext
 from portal.core.actors import Actor, SystemActor, is_system
 from portal.core.database import DbSession, begin_write
 from portal.core.errors import Conflict, FormErrors, NotFound, ValidationError, require
+from portal.core.models import Attachment, PendingUpload
 from portal.core.numbering import next_value
 from portal.core.timeutil import utcnow
 from portal.knowledge import lifecycle, policy
@@ -231,6 +232,7 @@ def create_article(session: DbSession, actor: Actor, data: ArticleInput) -> Arti
     now = utcnow()
     article = Article(
         number=format_article_number(next_value(session, COUNTER)),
+        title=content["title"],
         author_id=_user_id(actor),
         created_at=now,
         updated_at=now,
@@ -513,7 +515,8 @@ def _open_feedback(session: DbSession, article: Article, user_id: int, text: str
 def handle_feedback(
     session: DbSession, actor: Actor, feedback_id: int, *, resolution: str, reply: str = ""
 ) -> ArticleFeedback:
-    """Resolvido (with a reply the person reads on the article) or Descartado."""
+    """Resolvido (with a reply the person reads on the article, and an e-mail that tells
+    them) or Descartado."""
     begin_write(session)
     task = session.get(ArticleFeedback, feedback_id)
     if task is None or not policy.can_handle_feedback(actor, task):
@@ -533,4 +536,45 @@ def handle_feedback(
     task.handled_by_id = _user_id(actor)
     task.handled_at = utcnow()
     session.flush()
+    if task.state is FeedbackState.RESOLVED:
+        from portal.knowledge import notifications
+
+        notifications.feedback_resolved(session, task)
     return task
+
+
+# --- article files --------------------------------------------------------------------------
+
+ARTICLE_FILES = "article"  # Attachment.owner_type of an article's files (owner_id: article id)
+
+
+def attach_article_files(
+    session: DbSession, actor: Actor, article_id: int, uploads: list[PendingUpload]
+) -> list[Attachment]:
+    """Files staged by the editor become the article's (images and documents the body links
+    to); they belong to the article, not to one version."""
+    require(policy.can_write(actor))
+    begin_write(session)
+    article = get_article(session, actor, article_id)
+    if not uploads:
+        raise ValidationError("Escolha ao menos um arquivo.", field="attachments")
+    attached = files.attach(session, ARTICLE_FILES, article.id, uploads)
+    audit.record(
+        session,
+        actor,
+        "article.attach",
+        "article",
+        article.id,
+        after={"files": [a.original_name for a in attached]},
+    )
+    return attached
+
+
+def create_article_with_files(
+    session: DbSession, actor: Actor, data: ArticleInput, uploads: list[PendingUpload]
+) -> Article:
+    """Novo artigo: the article with its first draft, and the files chosen on the form."""
+    article = create_article(session, actor, data)
+    if uploads:
+        files.attach(session, ARTICLE_FILES, article.id, uploads)
+    return article

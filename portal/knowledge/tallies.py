@@ -9,6 +9,8 @@ act ("Isto resolveu meu problema") is counted at once in its own transaction (`a
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 import time
 from collections import Counter
@@ -17,11 +19,13 @@ from flask import Flask, current_app
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from werkzeug.wrappers import Response
 
 from portal.core.database import DbSession, write_intent
 from portal.core.extensions import db
 from portal.knowledge.models import Article, Tally
 
+log = logging.getLogger(__name__)
 ARTICLE_VIEWS = ("article", "views")
 _pending: Counter[tuple[str, int, str]] = Counter()
 _lock = threading.Lock()
@@ -99,11 +103,20 @@ def flush(session: DbSession) -> int:
     return len(taken)
 
 
-def flush_after_response() -> None:
-    """Called when a response has been sent: write the counts if they are due."""
+def flush_when_due(response: Response) -> None:
+    """Write this worker's counts after `response` has been sent, when they are due, so no
+    reader waits on that write. The server closes the response once Flask's context is gone,
+    so the flush pushes an app context of its own."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not due(app):
-        return
-    with app.app_context():
-        flush(db.session)
-        db.session.remove()
+    if due(app):
+        response.call_on_close(functools.partial(_flush_in_context, app))
+
+
+def _flush_in_context(app: Flask) -> None:
+    try:
+        with app.app_context():
+            if due(app):  # another response may have flushed meanwhile
+                flush(db.session)
+            db.session.remove()
+    except Exception:  # flush() kept the counts for the next time
+        log.exception("could not write the buffered tallies")

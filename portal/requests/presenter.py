@@ -18,9 +18,13 @@ from portal.accounts.models import User
 from portal.core import files
 from portal.core.database import DbSession
 from portal.core.timeutil import format_datetime, utcnow
+from portal.knowledge import policy as knowledge_policy
 from portal.requests import lifecycle, policy, timeline
-from portal.requests.lifecycle import Action
+from portal.requests.lifecycle import Action, State
 from portal.requests.models import ServiceRequest
+
+# A request resolved (awaiting the requester) or closed after it: it has a solution to reuse.
+HAS_SOLUTION = frozenset({State.AWAITING_USER, State.CLOSED})
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,10 @@ def request_page(
         "accept": files.ACCEPT_ATTRIBUTE,
         # Staff panels: notes, assignment, Histórico.
         "shows_work_forms": works and open_,
+        # "Criar artigo a partir desta solicitação": once it has a solution (resolved, closed).
+        "offers_article": knowledge_policy.can_write(viewer) and req.state_enum in HAS_SOLUTION,
+        # "Inserir artigo": staff find an article and put its link in a message or solution.
+        "inserts_articles": works and open_,
         "can_take": works and open_ and req.assignee_id != viewer.id,
         "agents": people.staff_members(session) if staff else [],
         "groups": people.support_groups(session) if staff else [],

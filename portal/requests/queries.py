@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
@@ -19,6 +18,7 @@ from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
 from portal.accounts.models import User
 from portal.catalog.models import CatalogItem
 from portal.core.database import DbSession
+from portal.core.paging import Page
 from portal.requests import policy
 from portal.requests.lifecycle import ACTIVE_STATES, State
 from portal.requests.models import (
@@ -60,37 +60,6 @@ SORTS: dict[str, Any] = {
     "resolvido": SR.resolved_at,
     "encerrado": SR.closed_at,
 }
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[ServiceRequest]
-    total: int
-    page: int
-    per_page: int
-    # True when `total` only says "at least this many" (counting stopped past the pages near
-    # this one, so a deep page never costs a count of the whole table).
-    more: bool = False
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def first_row(self) -> int:
-        return 0 if self.total == 0 else (self.page - 1) * self.per_page + 1
-
-    @property
-    def last_row(self) -> int:
-        return min(self.page * self.per_page, self.total)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def count_to_horizon(
@@ -179,7 +148,7 @@ def request_list(
     ids = ids.order_by(*(c.desc() if descending else c.asc() for c in order))
     page_ids = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
     rows = rows_by_id(session, page_ids, joinedload(SR.item))
-    return Page(rows=rows, total=total, page=page, per_page=per_page, more=more)
+    return Page[ServiceRequest](rows=rows, total=total, page=page, per_page=per_page, more=more)
 
 
 def _party_sum(

@@ -6,20 +6,31 @@ triggers) whenever only groups and state filter the queue.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, func, or_, select, text
+from sqlalchemy import ColumnElement, false, func, select, text
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
 from portal.clients.models import Organisation
+from portal.core import fulltext
 from portal.core.database import DbSession
+from portal.core.paging import Page
 from portal.requests import policy
 from portal.requests.lifecycle import ACTIVE_STATES, State
-from portal.requests.models import ACTIVE_SQL, QueueCount, ServiceRequest
-from portal.requests.queries import PAGE_SIZE, Page, clamp_page, count_to_horizon, rows_by_id
+from portal.requests.models import (
+    ACTIVE_SQL,
+    NUMBER_DIGITS,
+    QueueCount,
+    ServiceRequest,
+    format_number,
+)
+from portal.requests.queries import PAGE_SIZE, clamp_page, count_to_horizon, rows_by_id
 
 SR = ServiceRequest
+# What a typed request number looks like: "CS0000123", "cs123", or digits only.
+NUMBER_TYPED = re.compile(r"(cs)?(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -42,7 +53,9 @@ def _group_condition(group_ids: list[int]) -> ColumnElement[bool]:
     return SR.group_id == group_ids[0] if len(group_ids) == 1 else SR.group_id.in_(group_ids)
 
 
-def _queue_conditions(agent: User, filters: QueueFilters) -> list[ColumnElement[bool]]:
+def _queue_conditions(
+    session: DbSession, agent: User, filters: QueueFilters
+) -> list[ColumnElement[bool]]:
     """Agents see their groups' queues; "Atribuídas a mim" shows theirs from any group."""
     conditions: list[ColumnElement[bool]] = []
     groups = policy.queue_groups(agent, filters.group_id)
@@ -72,14 +85,22 @@ def _queue_conditions(agent: User, filters: QueueFilters) -> list[ColumnElement[
             )
         )
     if filters.text.strip():
-        typed = filters.text.strip()
-        conditions.append(
-            or_(
-                SR.number.contains(typed.upper(), autoescape=True),
-                SR.description.icontains(typed, autoescape=True),
-            )
-        )
+        conditions.append(_text_condition(session, filters.text))
     return conditions
+
+
+def _text_condition(session: DbSession, typed: str) -> ColumnElement[bool]:
+    """A request number ("CS0000123", "cs123", digits) matches the number; other text the
+    full-text index of the description, messages, notes and reasons (portal.core.fulltext)."""
+    compact = "".join(typed.split())
+    number = NUMBER_TYPED.fullmatch(compact)
+    if number:
+        digits = number.group(2)
+        if number.group(1) and len(digits) <= NUMBER_DIGITS:
+            return SR.number == format_number(int(digits))
+        return SR.number.contains(digits, autoescape=True)
+    matching = fulltext.request_ids_matching(session, typed)
+    return false() if matching is None else SR.id.in_(matching)
 
 
 def _counted_total(session: DbSession, agent: User, filters: QueueFilters) -> int | None:
@@ -114,7 +135,7 @@ def agent_queue(
     The total comes from queue_counts when it can; other filters count only as far as ten
     pages past this one ("mais de ..."), so no page ever counts the whole table.
     """
-    ids = select(SR.id).where(*_queue_conditions(agent, filters))
+    ids = select(SR.id).where(*_queue_conditions(session, agent, filters))
     total = _counted_total(session, agent, filters)
     more = False
     if total is None:

@@ -24,13 +24,19 @@ from portal.core.cpf import format_cpf
 from portal.core.extensions import db
 from portal.demo import DEMO_PASSWORD, USERS, load_demo_data
 from portal.home.routes import CONTRAST_COOKIE
-from portal.models import OutboxEmail, ServiceRequest, User
+from portal.models import Article, ArticleVersion, OutboxEmail, ServiceRequest, User
 from portal.requests.lifecycle import State
 from tests.e2e.a11y import axe_problems, horizontal_overflow
 from tests.e2e.test_login_e2e import sign_in
 
 # GET routes that are not pages: a file download, the health probe (JSON), static files.
-NOT_PAGES = {"requests.download", "home.healthz", "static"}
+NOT_PAGES = {
+    "requests.download",
+    "knowledge.download",
+    "search.suggestions",  # JSON for static/js/suggestions.js
+    "home.healthz",
+    "static",
+}
 CPF = {u.name.split()[0].lower(): u.cpf for u in USERS}
 
 
@@ -86,6 +92,72 @@ def _reset_link(world: dict[str, Any]) -> str:
     return world["reset_link"]
 
 
+KB = "/base-de-conhecimento"
+
+
+def _kb_category(_world: dict[str, Any]) -> str:
+    """The category of KB0000001 (demo data), which has published articles."""
+    category_id = db.session.scalar(
+        select(Article.category_id).where(Article.number == "KB0000001")
+    )
+    return f"{KB}/categoria/{category_id}"
+
+
+def _kb_draft(_world: dict[str, Any]) -> str:
+    """A demo article that was never published (staff see it with its notice)."""
+    number = db.session.scalar(
+        select(Article.number)
+        .where(Article.is_live.is_(False), Article.archived.is_(False))
+        .order_by(Article.id)
+        .limit(1)
+    )
+    return f"{KB}/{number}"
+
+
+def _kb_diff(_world: dict[str, Any]) -> str:
+    """The history of the demo article with several published versions, comparing its first
+    and last versions."""
+    number = db.session.scalar(
+        select(Article.number).where(Article.version_count > 1).order_by(Article.id).limit(1)
+    )
+    ids = db.session.scalars(
+        select(ArticleVersion.id)
+        .join(Article, Article.id == ArticleVersion.article_id)
+        .where(Article.number == number)
+        .order_by(ArticleVersion.id)
+    ).all()
+    return f"{KB}/{number}/historico?a={ids[0]}&b={ids[-1]}"
+
+
+def _kb_from_request(world: dict[str, Any]) -> str:
+    return f"{KB}/novo?solicitacao={world['numbers'][State.AWAITING_USER]}"
+
+
+def _vote_no(page: Page) -> None:
+    page.locator("label[for=helpful-nao]").click()  # the design system draws the radio
+    page.get_by_label("O que faltou neste artigo?").fill("Faltou dizer onde fica o token.")
+    page.get_by_role("button", name="Enviar avaliação").click()
+
+
+def _search_in_category(_world: dict[str, Any]) -> str:
+    """Articles about senha in KB0000001's category: the Categoria filter shown and chosen."""
+    category_id = db.session.scalar(
+        select(Article.category_id).where(Article.number == "KB0000001")
+    )
+    return f"/pesquisa?q=senha&tipo=artigo&categoria={category_id}"
+
+
+def _type_description(page: Page) -> None:
+    """Articles suggested beside Descrição (static/js/suggestions.js)."""
+    page.get_by_label("Descrição").press_sequentially("Não consigo fazer o primeiro acesso")
+    expect(page.locator("#kb-suggestions li").first).to_be_visible()
+
+
+def _find_article_to_insert(page: Page) -> None:
+    page.get_by_label("Pesquisar artigo").fill("senha")
+    expect(page.get_by_role("button", name=re.compile("^Inserir link")).first).to_be_visible()
+
+
 VISITS: list[Visit] = [
     # Signed out.
     Visit("login", "accounts.login", "/login"),
@@ -135,10 +207,54 @@ VISITS: list[Visit] = [
     Visit("home, menus open", "home.home", "/", who="felipe", prepare=_open_menus),
     Visit("home, high contrast", "home.home", "/", who="felipe", high_contrast=True),
     Visit("home of a new ente", "home.home", "/", who="greziella"),
-    Visit("knowledge base", "home.knowledge", "/base-de-conhecimento", who="felipe"),
+    Visit("knowledge base", "knowledge.index", "/base-de-conhecimento", who="felipe"),
+    Visit("knowledge category", "knowledge.category", _kb_category, who="felipe"),
+    Visit("article", "knowledge.article", f"{KB}/KB0000001", who="felipe"),
+    Visit(
+        "article from a suggestion", "knowledge.article", f"{KB}/KB0000001?de=gerid", who="felipe"
+    ),
+    Visit(
+        "article, voted Não with a text",
+        "knowledge.article",
+        f"{KB}/KB0000001",
+        who="felipe",
+        prepare=_vote_no,
+    ),
+    Visit("article, open feedback", "knowledge.article", f"{KB}/KB0000001", who="greziella"),
+    Visit(
+        "article, high contrast",
+        "knowledge.article",
+        f"{KB}/KB0000001?de=gerid",
+        who="felipe",
+        high_contrast=True,
+    ),
     Visit("catalog", "catalog.index", "/catalogo", who="felipe"),
-    Visit("search", "catalog.search_page", "/pesquisa?q=gerid", who="felipe"),
-    Visit("search, nothing found", "catalog.search_page", "/pesquisa?q=zzzz", who="felipe"),
+    Visit("search", "search.results", "/pesquisa?q=gerid", who="felipe"),
+    Visit("search, nothing found", "search.results", "/pesquisa?q=zzzz", who="felipe"),
+    Visit("search, articles of a category", "search.results", _search_in_category, who="felipe"),
+    Visit("search, page 2", "search.results", "/pesquisa?q=solicitacao&pagina=2", who="felipe"),
+    Visit(
+        "search, high contrast",
+        "search.results",
+        "/pesquisa?q=gerid&tipo=artigo",
+        who="felipe",
+        high_contrast=True,
+    ),
+    Visit(
+        "form, articles suggested",
+        "requests.new",
+        "/catalogo/gerid",
+        who="felipe",
+        prepare=_type_description,
+    ),
+    Visit(
+        "form, articles suggested, high contrast",
+        "requests.new",
+        "/catalogo/gerid",
+        who="felipe",
+        high_contrast=True,
+        prepare=_type_description,
+    ),
     Visit("form", "requests.new", "/catalogo/gerid", who="felipe"),
     Visit(
         "form, errors",
@@ -218,6 +334,58 @@ VISITS: list[Visit] = [
     ),
     Visit("404", "requests.show", "/solicitacoes/CS9999999", who="felipe", status=404),
     # Agent: Ana (Suporte GERID).
+    Visit("knowledge base, agent", "knowledge.index", KB, who="ana"),
+    Visit("article, internal", "knowledge.article", f"{KB}/KB0000002", who="ana"),
+    Visit("article, draft", "knowledge.article", _kb_draft, who="ana"),
+    Visit("new article", "knowledge_staff.new", f"{KB}/novo", who="ana"),
+    Visit(
+        "new article, errors",
+        "knowledge_staff.new",
+        f"{KB}/novo",
+        who="ana",
+        status=400,
+        prepare=_submit(".kb-article-form button[type=submit]"),
+    ),
+    Visit("new article from a request", "knowledge_staff.new", _kb_from_request, who="ana"),
+    Visit("article editor", "knowledge_staff.edit", f"{KB}/KB0000001/editar", who="ana"),
+    Visit(
+        "article editor, high contrast",
+        "knowledge_staff.edit",
+        f"{KB}/KB0000001/editar",
+        who="ana",
+        high_contrast=True,
+    ),
+    Visit("article history with a diff", "knowledge_staff.history", _kb_diff, who="ana"),
+    Visit("articles", "knowledge_staff.articles", f"{KB}/artigos", who="ana"),
+    Visit(
+        "articles in review", "knowledge_staff.articles", f"{KB}/artigos?estado=revisao", who="ana"
+    ),
+    Visit("article feedback", "knowledge_staff.feedback", f"{KB}/feedback", who="ana"),
+    Visit(
+        "article feedback, reply missing",
+        "knowledge_staff.feedback",
+        f"{KB}/feedback",
+        who="ana",
+        status=400,
+        prepare=_submit(".kb-feedback button[value=resolved]"),
+    ),
+    Visit(
+        "article feedback, staff menu open",
+        "knowledge_staff.feedback",
+        f"{KB}/feedback?estado=resolvidos",
+        who="ana",
+        prepare=_open_all("details.nav-menu"),
+    ),
+    Visit("knowledge categories", "knowledge_staff.categories", f"{KB}/categorias", who="ana"),
+    Visit("deflection", "knowledge_staff.deflection", f"{KB}/deflexao", who="ana"),
+    Visit("search, staff see labels", "search.results", "/pesquisa?q=gerid", who="ana"),
+    Visit(
+        "request, staff view inserting an article",
+        "requests.show",
+        lambda w: _state(w, State.IN_PROGRESS),
+        who="ana",
+        prepare=_find_article_to_insert,
+    ),
     Visit("queue", "staff.queue", "/atendimento", who="ana"),
     Visit("queue, nothing matches", "staff.queue", "/atendimento?texto=zzzz", who="ana"),
     Visit("queue, high contrast", "staff.queue", "/atendimento", who="ana", high_contrast=True),
@@ -253,6 +421,8 @@ VISITS: list[Visit] = [
         who="ana",
     ),
     # Admin: Carla, every group's queue.
+    Visit("articles, admin", "knowledge_staff.articles", f"{KB}/artigos", who="carla"),
+    Visit("article editor, admin", "knowledge_staff.edit", f"{KB}/KB0000002/editar", who="carla"),
     Visit("queue, admin", "staff.queue", "/atendimento?estado=todos", who="carla"),
     Visit(
         "request, admin",
