@@ -6,8 +6,9 @@ The shape: 5,570 municipalities and 27 states, a few users each, agents in the t
 groups, requests over three years across every catalog item and state (most closed), 0 to 50
 timeline entries each, followers and attachment rows on some. One user ("heavy") has thousands
 of requests so deep pages can be measured, and one request has exactly 50 timeline entries.
-Rows go in with executemany in large batches (no ORM object per row); the output is the same
-for the same --seed.
+The Base de Conhecimento gets 10,000 articles and every request its searchable text
+(bench/knowledge.py). Rows go in with executemany in large batches (no ORM object per row);
+the output is the same for the same --seed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import knowledge
 from portal import create_app
 from portal.accounts.services import hash_password
 from portal.catalog.data import CATALOG
@@ -114,12 +116,26 @@ def secondary_indexes(conn: sa.Connection, tables: tuple[str, ...]) -> list[tupl
 
 
 def prepare(url: str, reset: bool) -> None:
+    if reset and url.startswith("sqlite:///"):
+        # A new file: drop_all cannot drop tables that point at each other (articles and
+        # their versions) with foreign keys on, nor knows the FTS5 tables and triggers.
+        path = Path(url.removeprefix("sqlite:///"))
+        for leftover in (
+            path,
+            path.with_name(f"{path.name}-wal"),
+            path.with_name(f"{path.name}-shm"),
+        ):
+            leftover.unlink(missing_ok=True)
+        reset = False
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
         if reset:
-            db.drop_all()
+            # The schema anew: the migrations also made functions, triggers and a text search
+            # configuration that drop_all does not know.
             with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+                schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+                conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         from flask_migrate import upgrade
 
         upgrade()
@@ -153,7 +169,9 @@ ATTACHMENT_COLUMNS = (
     "owner_type", "owner_id", "original_name", "stored_name", "size", "content_type", "sha256",
     "uploader_id", "created_at",
 )  # fmt: skip
-BULK_TABLES = ("service_requests", "timeline_entries", "followers", "attachments")
+BULK_TABLES = (
+    "service_requests", "timeline_entries", "followers", "attachments", "request_texts",
+)  # fmt: skip
 
 
 def _people(conn: sa.Connection, t: dict) -> tuple[list[dict], list[int]]:
@@ -233,8 +251,10 @@ def _people(conn: sa.Connection, t: dict) -> tuple[list[dict], list[int]]:
     return requesters, agents
 
 
-def generate(url: str, requests: int, seed: int) -> dict[str, float]:
+def generate(url: str, requests: int, seed: int, articles: int) -> dict[str, float]:
     rng = random.Random(seed)
+    # Texts and the knowledge base draw from their own streams: the requests stay as they were.
+    text_rng, kb_rng = random.Random(seed + 1), random.Random(seed + 2)
     engine = sa.create_engine(url)
     meta = sa.MetaData()
     meta.reflect(engine)
@@ -259,6 +279,7 @@ def generate(url: str, requests: int, seed: int) -> dict[str, float]:
             conn.exec_driver_sql(f"DROP INDEX {name}")
         derived.uninstall(conn)
         loader = Loader(conn)
+        texts = knowledge.RequestTexts(loader)
         states = list(STATE_WEIGHTS)
         weights = list(STATE_WEIGHTS.values())
         span = int(timedelta(days=3 * 365).total_seconds())
@@ -280,10 +301,11 @@ def generate(url: str, requests: int, seed: int) -> dict[str, float]:
                 closed = resolved + timedelta(days=rng.choice((1, 2, 7)))
             if state is State.CANCELLED:
                 closed = opened + timedelta(hours=rng.randrange(1, 100))
+            description = knowledge.description(text_rng)
             rows.append(
                 (
                     rid, format_number(rid), item_id, uid, uid, user["organisation_id"],
-                    state.value, fields, f"Solicitação de teste {rid}", group_id,
+                    state.value, fields, description, group_id,
                     rng.choice(agents) if rng.random() < 0.6 else None, False, opened,
                     closed or resolved or opened, resolved, closed, 1,
                 )
@@ -291,17 +313,21 @@ def generate(url: str, requests: int, seed: int) -> dict[str, float]:
             # Request 1 (the heavy user's) has exactly 50 entries, for the request-page benchmark.
             count = 50 if rid == 1 else min(50, int(rng.expovariate(1 / 6)))
             at = opened
+            messages = []
             for n in range(count):
                 entry_id += 1
                 at += half_hour
+                body = f"Mensagem {n} da solicitação {rid}"
+                if n:  # the "created" entry is not text of the request
+                    messages.append(body)
                 entries.append(
                     (
                         entry_id, rid, "comment" if n else "created",
                         uid if n % 2 == 0 else agents[n % len(agents)],
-                        f"Mensagem {n} da solicitação {rid}", n % 5 != 4,
-                        10 if n % 2 else None, at, at,
+                        body, n % 5 != 4, 10 if n % 2 else None, at, at,
                     )
                 )  # fmt: skip
+            texts.add(rid, description, messages)
             if rng.random() < 0.1:
                 followers.append((rid, rng.choice(requesters)["id"], opened))
             if rng.random() < 0.05 and count:
@@ -320,13 +346,26 @@ def generate(url: str, requests: int, seed: int) -> dict[str, float]:
                 )
             if len(rows) >= BATCH:
                 _flush(loader, rows, entries, followers, attachments)
+                texts.flush()
         _flush(loader, rows, entries, followers, attachments)
+        texts.flush()
         timings["rows"] = time.perf_counter() - started - timings["people"]
+        timings["versions"] = knowledge.load_articles(
+            conn,
+            loader,
+            kb_rng,
+            count=articles,
+            requesters=[u["id"] for u in requesters],
+            agents=agents,
+            items=items,
+            now=NOW,
+        )
+        timings["knowledge"] = time.perf_counter() - started - timings["people"] - timings["rows"]
         for _, ddl in indexes:
             conn.exec_driver_sql(ddl)
         derived.rebuild(conn)
         derived.install(conn)
-        conn.execute(sa.delete(t["counters"]))
+        conn.execute(sa.delete(t["counters"]).where(t["counters"].c.name == "request"))
         conn.execute(t["counters"].insert(), [{"name": "request", "value": requests}])
         if not sqlite:
             for table in ("organisations", "users", "service_requests", "timeline_entries"):
@@ -340,7 +379,9 @@ def generate(url: str, requests: int, seed: int) -> dict[str, float]:
     else:
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
-    timings["indexes"] = time.perf_counter() - started - timings["people"] - timings["rows"]
+    timings["indexes"] = (
+        time.perf_counter() - started - timings["people"] - timings["rows"] - timings["knowledge"]
+    )
     timings["entries"] = entry_id
     engine.dispose()
     return timings
@@ -360,17 +401,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default=f"sqlite:///{ROOT / 'instance' / 'bench.db'}")
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--articles", type=int, default=knowledge.ARTICLES)
     parser.add_argument("--keep", action="store_true", help="do not drop existing tables first")
     args = parser.parse_args(argv)
     if args.url.startswith("sqlite:///"):  # a fresh clone has no instance/ yet
         Path(args.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     prepare(args.url, reset=not args.keep)
-    timings = generate(args.url, args.requests, args.seed)
+    timings = generate(args.url, args.requests, args.seed, args.articles)
     total = time.perf_counter() - started
     print(
-        f"{args.requests} requests, {int(timings['entries'])} timeline entries in {total:.1f} s "
-        f"(people {timings['people']:.1f} s, rows {timings['rows']:.1f} s, "
+        f"{args.requests} requests, {int(timings['entries'])} timeline entries, "
+        f"{args.articles} articles ({int(timings['versions'])} versions) in {total:.1f} s "
+        f"(people {timings['people']:.1f} s, rows and texts {timings['rows']:.1f} s, "
+        f"knowledge base {timings['knowledge']:.1f} s, "
         f"indexes and derived tables {timings['indexes']:.1f} s); "
         f"heavy user CPF {HEAVY_CPF}, password {BENCH_PASSWORD}"
     )

@@ -37,7 +37,9 @@ PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import BENCH_PASSWORD, HEAVY_CPF  # noqa: E402
+from bench.knowledge import QUEUE_WORD, SEARCH_WORD  # noqa: E402
 from portal.core.cpf import make_cpf  # noqa: E402
+from portal.core.fulltext import terms  # noqa: E402
 from portal.models import format_number  # noqa: E402
 
 AGENT_CPF = make_cpf("800000000")
@@ -145,16 +147,21 @@ class Browser:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
 
 
-def check_page(browser: Browser | None, base: str, path: str, marker: str) -> None:
-    """Every URL must answer 200 with the page asked for, not a redirect to the login."""
+def check_page(
+    browser: Browser | None, base: str, path: str, marker: str | tuple[str, ...]
+) -> None:
+    """Every URL must answer 200 with the page asked for (every marker in it), not a redirect
+    to the login."""
     request = urllib.request.Request(base + path)
     if browser is not None:
         request.add_header("Cookie", browser.cookie)
     opener = urllib.request.build_opener(NoRedirect)
     with opener.open(request, timeout=60) as response:
         html = response.read().decode()
-        if response.status != 200 or marker not in html:
-            raise RuntimeError(f"{path}: status {response.status}, marker {marker!r} missing")
+        markers = (marker,) if isinstance(marker, str) else marker
+        missing = [m for m in markers if m not in html]
+        if response.status != 200 or missing:
+            raise RuntimeError(f"{path}: status {response.status}, marker {missing!r} missing")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -231,9 +238,14 @@ def generated(url: str, requests: int) -> bool:
 
 
 MESSAGE_BODY = "Mensagem de carga"
-# What an earlier run's POSTs added, so every run measures the database as generated.
+# What an earlier run's POSTs added, so every run measures the database as generated (the
+# searchable text too: the message appended to its request's text, the new requests' texts).
 UNDO_EARLIER_RUNS = (
     "DELETE FROM outbox_emails",
+    "UPDATE request_texts SET body = replace(body, :appended, ''),"
+    " terms = replace(terms, :appended_terms, '') WHERE request_id IN"
+    " (SELECT request_id FROM timeline_entries WHERE body = :body)",
+    "DELETE FROM request_texts WHERE request_id > :n",
     "DELETE FROM attachments WHERE owner_type = 'timeline_entry' AND owner_id IN"
     " (SELECT id FROM timeline_entries WHERE request_id > :n OR body = :body)",
     "DELETE FROM timeline_entries WHERE request_id > :n OR body = :body",
@@ -248,8 +260,14 @@ def undo_earlier_runs(url: str, requests: int) -> None:
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
+        params = {
+            "n": requests,
+            "body": MESSAGE_BODY,
+            "appended": f"\n{MESSAGE_BODY}",
+            "appended_terms": f" {terms(MESSAGE_BODY)}",
+        }
         for statement in UNDO_EARLIER_RUNS:
-            conn.execute(sa.text(statement), {"n": requests, "body": MESSAGE_BODY})
+            conn.execute(sa.text(statement), params)
     if engine.dialect.name == "postgresql":
         # As autovacuum would leave them: the deletes above cleared the visibility map of the
         # pages they touched, and an index-only scan then visits the heap for every row.
@@ -261,6 +279,7 @@ def undo_earlier_runs(url: str, requests: int) -> None:
 
 VACUUMED_AFTER_UNDO = (
     "outbox_emails",
+    "request_texts",
     "attachments",
     "timeline_entries",
     "followers",
@@ -294,6 +313,21 @@ def open_request_number(url: str, cpf: str) -> str:
             cpf=cpf,
         )
     )
+
+
+def sample_article_path(url: str) -> str:
+    """The canonical address of a published public article (a wrong slug would redirect)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            from bench.knowledge import sample_row
+
+            row = sample_row(conn)
+    finally:
+        engine.dispose()
+    return f"/base-de-conhecimento/{row['number']}-{row['slug']}"
 
 
 def queue_length(url: str, cpf: str) -> int:
@@ -364,20 +398,14 @@ def main(argv: list[str] | None = None) -> int:
         deep_row = (deep - 1) * 20 + 1
         numbered = format_number(deep * 7)  # one of the heavy user's requests
         queue_deep = min(500, queue_length(url, AGENT_CPF) // 20)
+        article = sample_article_path(url)
+        article_number = article.split("/")[-1][:9]
         endpoints = [
             ("ceiling: bare route", None, ceiling_base, "/", "ok", 200, None),
             ("ceiling: 25-row table", None, ceiling_base, "/table", "<table>", 200, None),
             ("login page", None, base, "/login", "Entrar", 200, None),
             # The floor of every signed-in page: session, user, badge, layout, no list.
-            (
-                "signed-in static page",
-                heavy,
-                base,
-                "/base-de-conhecimento",
-                "Base de Conhecimento",
-                200,
-                None,
-            ),
+            ("signed-in static page", heavy, base, "/perfil", "Seus dados", 200, None),
             ("home", heavy, base, "/", "Itens Populares", 200, None),
             ("Minhas Solicitações p1", heavy, base, "/solicitacoes", "Linhas 1 - 20", 200, None),
             (
@@ -411,6 +439,25 @@ def main(argv: list[str] | None = None) -> int:
             ("search gerid", heavy, base, "/pesquisa?q=gerid", "result-title", 200, None),
             ("search accents", heavy, base, "/pesquisa?q=cadunico", "result-title", 200, None),
             (
+                "knowledge base",
+                heavy,
+                base,
+                "/base-de-conhecimento",
+                ("Mais vistos", "Mais bem avaliados", "Mais recentes"),
+                200,
+                None,
+            ),
+            ("article page", heavy, base, article, ('id="kb-title"', article_number), 200, None),
+            (
+                "search forms+articles",
+                heavy,
+                base,
+                f"/pesquisa?q={SEARCH_WORD}",
+                (">Formulário</span>", ">Artigo</span>"),
+                200,
+                None,
+            ),
+            (
                 "request page (50 entries)",
                 heavy,
                 base,
@@ -420,6 +467,15 @@ def main(argv: list[str] | None = None) -> int:
                 None,
             ),
             ("agent queue p1", agent, base, "/atendimento", "Fila de Atendimento", 200, None),
+            (
+                "queue text search",
+                agent,
+                base,
+                f"/atendimento?texto={QUEUE_WORD}",
+                ("Fila de Atendimento", "Linhas 1 -"),
+                200,
+                None,
+            ),
             (
                 f"agent queue p{queue_deep}",
                 agent,

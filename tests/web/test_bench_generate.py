@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from bench import generate
+from bench import knowledge as knowledge_words
 
 QUERIES = (
     "SELECT count(*) FROM organisations",
@@ -20,6 +21,18 @@ QUERIES = (
     "SELECT value FROM counters WHERE name = 'request'",
     "SELECT count(*) FROM service_requests s JOIN users u ON u.id = s.opened_by_id"
     " WHERE u.cpf = :cpf",
+)
+KB_QUERIES = (
+    "SELECT count(*), sum(is_live), sum(archived), sum(visibility = 'internal'),"
+    " sum(working_version_id IS NOT NULL), sum(helpful_yes + helpful_no) FROM articles",
+    "SELECT state, count(*) FROM article_versions GROUP BY state ORDER BY state",
+    "SELECT count(*) FROM articles a JOIN article_versions v ON v.id = a.live_version_id"
+    " WHERE v.state = 'published' AND v.number = a.version_count AND a.is_live",
+    "SELECT kind, label, count(*) FROM search_documents GROUP BY kind, label ORDER BY kind, label",
+    "SELECT count(*) FROM article_votes",
+    "SELECT value FROM counters WHERE name = 'kb_article'",
+    "SELECT count(*) FROM request_texts t JOIN service_requests r ON r.id = t.request_id"
+    " WHERE t.body LIKE r.description || '%'",
 )
 
 
@@ -32,11 +45,40 @@ def _summary(url: str) -> tuple:
     return orgs[0][0], [tuple(r) for r in states], entries[0][0], counter[0][0], heavy[0][0]
 
 
+def _knowledge(url: str) -> list[list[tuple]]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        results = [[tuple(r) for r in conn.execute(sa.text(q))] for q in KB_QUERIES]
+    engine.dispose()
+    return results
+
+
+def _found(url: str, typed: str) -> tuple[int, int, list[str]]:
+    """(documents, requests) the portal's searches find on a generated database, and the kinds
+    of the first page of documents."""
+    from portal import create_app
+    from portal.core import fulltext
+    from portal.core.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        page = fulltext.search_documents(db.session, typed, staff=False)
+        matching = fulltext.request_ids_matching(db.session, typed)
+        assert matching is not None
+        requests = db.session.execute(
+            sa.select(sa.func.count()).select_from(matching.subquery())
+        ).scalar_one()
+        db.session.remove()
+        db.engine.dispose()
+    return page.total, requests, [hit.kind for hit in page.hits]
+
+
 def test_generator_is_valid_and_deterministic(tmp_path: Path) -> None:
     # In folders that do not exist yet, as instance/ in a fresh clone.
     first, second = (f"sqlite:///{tmp_path / 'new' / name}" for name in ("a.db", "b.db"))
     for url in (first, second):
-        assert generate.main(["--url", url, "--requests", "400", "--seed", "7"]) == 0
+        argv = ["--url", url, "--requests", "400", "--seed", "7", "--articles", "300"]
+        assert generate.main(argv) == 0
     summary = _summary(first)
     assert summary == _summary(second)
     orgs, states, max_entries, counter, heavy = summary
@@ -51,6 +93,24 @@ def test_generator_is_valid_and_deterministic(tmp_path: Path) -> None:
     }
     assert dict(states)["closed"] > 400 * 0.5
     assert max_entries == 50 and counter == 400 and heavy == 40
+
+    knowledge = _knowledge(first)
+    assert knowledge == _knowledge(second)
+    articles, versions, live_pointers, documents, votes, kb_counter, texts = knowledge
+    total, live, archived, internal, pending, voted = articles[0]
+    assert total == 300 and kb_counter == [(300,)]
+    assert archived > 0 and 0 < internal < total * 0.2 and pending > 0 and voted > 0
+    assert live_pointers == [(live,)]  # every live article points at its newest version
+    assert {state for state, _ in versions} == {"archived", "draft", "published"}
+    labels = {(kind, label): n for kind, label, n in documents}
+    assert labels[("article", "")] + labels[("article", "Interno")] == live
+    assert labels[("item", "")] == 3 and ("article", "Rascunho") in labels
+    assert votes[0][0] == voted
+    assert texts == [(400,)]  # every request: its description, then its messages
+    documents_found, requests_found, kinds = _found(first, knowledge_words.SEARCH_WORD)
+    assert documents_found > total * 0.3 and kinds[0] == "item" and "article" in kinds
+    assert 400 * 0.05 < _found(first, knowledge_words.QUEUE_WORD)[1] < 400 * 0.4
+    assert requests_found == 0  # the search word is not in the requests' texts
 
 
 def test_autoclose_bench_closes_every_due_request_on_a_copy(tmp_path: Path) -> None:
@@ -98,6 +158,10 @@ def test_page_bench_runs_every_endpoint_and_undoes_its_writes(tmp_path: Path) ->
         "Meus Acompanhamentos",
         "request page (50 entries)",
         "agent queue p1",
+        "knowledge base",
+        "article page",
+        "search forms+articles",
+        "queue text search",
         "POST new request",
         "POST message",
     } <= set(names)
@@ -108,20 +172,24 @@ def test_page_bench_runs_every_endpoint_and_undoes_its_writes(tmp_path: Path) ->
     assert rows[1]["ratio_to_ceiling"] == 1.0
     assert list(tmp_path.glob("*.md"))  # the Markdown table beside the JSON
 
-    def counts() -> tuple[int, int]:
+    def counts() -> tuple[int, int, int, int]:
         engine = sa.create_engine(url)
         with engine.connect() as conn:
             found = conn.execute(
                 sa.text(
                     "SELECT (SELECT value FROM counters WHERE name = 'request'),"
-                    " (SELECT count(*) FROM timeline_entries WHERE body = :body)"
+                    " (SELECT count(*) FROM timeline_entries WHERE body = :body),"
+                    " (SELECT count(*) FROM request_texts),"
+                    " (SELECT count(*) FROM request_texts WHERE body LIKE '%' || :body"
+                    "  OR terms LIKE '%' || :terms)"
                 ),
-                {"body": run.MESSAGE_BODY},
+                {"body": run.MESSAGE_BODY, "terms": run.terms(run.MESSAGE_BODY)},
             ).one()
         engine.dispose()
         return tuple(found)
 
-    opened, messages = counts()
+    opened, messages, texts, with_message = counts()
     assert opened > 2000 and messages > 0  # the POSTs wrote
+    assert texts == opened and with_message == 1  # and the search index followed
     run.undo_earlier_runs(url, 2000)
-    assert counts() == (2000, 0)
+    assert counts() == (2000, 0, 2000, 0)
