@@ -68,6 +68,11 @@ POSTGRES_UP = [
     f"setweight(to_tsvector('{CONFIG}', {_words('title')}), 'A') || "
     f"setweight(to_tsvector('{CONFIG}', {_words('body')}), 'B')) STORED",
     "CREATE INDEX ix_search_documents_document ON search_documents USING gin (document)",
+    # Title matches are ranked first whatever how common the word is (fulltext.HORIZON).
+    "ALTER TABLE search_documents ADD COLUMN title_document tsvector GENERATED ALWAYS AS ("
+    f"to_tsvector('{CONFIG}', {_words('title')})) STORED",
+    "CREATE INDEX ix_search_documents_title_document ON search_documents "
+    "USING gin (title_document)",
     "ALTER TABLE request_texts ADD COLUMN document tsvector GENERATED ALWAYS AS ("
     f"to_tsvector('{CONFIG}', {_words('body')})) STORED",
     "CREATE INDEX ix_request_texts_document ON request_texts USING gin (document)",
@@ -75,6 +80,8 @@ POSTGRES_UP = [
 POSTGRES_DOWN = [
     "DROP INDEX IF EXISTS ix_request_texts_document",
     "DROP INDEX IF EXISTS ix_search_documents_document",
+    "DROP INDEX IF EXISTS ix_search_documents_title_document",
+    "ALTER TABLE search_documents DROP COLUMN title_document",
     "ALTER TABLE request_texts DROP COLUMN document",
     "ALTER TABLE search_documents DROP COLUMN document",
     f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {CONFIG}",

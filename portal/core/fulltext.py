@@ -26,14 +26,25 @@ from typing import Any
 
 import snowballstemmer
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Integer, Select, func, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Select,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 
+from portal.core import ranking
 from portal.core.database import DbSession
 
 CONFIG = "portal_pt"  # PostgreSQL text search configuration (migration 0007)
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 12
-COUNT_HORIZON = 1000  # results counted at most; pages go that far
 # Sentinels that no user text contains: the snippet is escaped as a whole, then marked.
 _START, _STOP = "\x02", "\x03"
 
@@ -91,18 +102,18 @@ class Query:
     def __bool__(self) -> bool:
         return bool(self.stems)
 
-    def fts5(self, any_word: bool = False) -> str:
+    def fts5(self, any_word: bool = False, prefix: bool = True) -> str:
         """An FTS5 MATCH expression: every stem (or any, ranked by how many), quoted, the
         last as a prefix."""
         quoted = [f'"{s}"' for s in self.stems]
-        quoted[-1] += "*"
+        quoted[-1] += "*" if prefix else ""
         return (" OR " if any_word else " ").join(quoted)
 
-    def tsquery(self, any_word: bool = False) -> str:
+    def tsquery(self, any_word: bool = False, prefix: bool = True) -> str:
         """A to_tsquery expression: the typed words (PostgreSQL stems them), the last as a
         prefix. Words are \\w+ only, so nothing here is tsquery syntax."""
         parts = list(self.words)
-        parts[-1] += ":*"
+        parts[-1] += ":*" if prefix else ""
         return (" | " if any_word else " & ").join(parts)
 
     def matches(self, word: str) -> bool:
@@ -182,7 +193,7 @@ class HitPage:
     total: int
     page: int
     per_page: int
-    more: bool = False  # there are more than `total` (COUNT_HORIZON) results
+    more: bool = False  # more matches than were ranked (portal.core.ranking.HORIZON)
 
     @property
     def pages(self) -> int:
@@ -242,6 +253,9 @@ def search_documents(
 ) -> HitPage:
     """One ranked page of what matches; requesters never see restricted documents.
 
+    An exact title comes first, then title matches, then the rest, each by bm25 (SQLite) or
+    ts_rank (PostgreSQL), over a bounded set of candidates (portal.core.ranking).
+
     Every word typed must match, unless `any_word` (suggestions for a whole sentence, where
     the documents that match the most words come first)."""
     query = Query.parse(typed)
@@ -261,44 +275,17 @@ def search_documents(
     where = "".join(f" AND {f}" for f in filters)
     postgres = is_postgres(session)
     if postgres:
-        params["q"] = query.tsquery(any_word)
-        source = (
-            f"FROM search_documents d, to_tsquery('{CONFIG}', :q) q WHERE d.document @@ q{where}"
-        )
-        rank = "ts_rank(d.document, q) DESC"
-        snippet = f"ts_headline('{CONFIG}', d.body, q, :opts)"
-        params["opts"] = headline_options()
+        engine = ranking.POSTGRES
+        params.update(q=query.tsquery(any_word), opts=headline_options())
     else:
-        params["q"] = query.fts5(any_word)
-        source = (
-            "FROM search_documents_fts f JOIN search_documents d ON d.id = f.rowid "
-            f"WHERE search_documents_fts MATCH :q{where}"
-        )
-        rank = "bm25(search_documents_fts, 10.0, 1.0)"
-        snippet = "d.body"
-    # Counted only up to COUNT_HORIZON ("mais de 1000"), as the queue counts ahead: a word
-    # found in most of the base would otherwise cost a count of all of it on every search.
-    counted = session.execute(
-        text(f"SELECT count(*) FROM (SELECT 1 {source} LIMIT :horizon) found"),  # noqa: S608
-        {**params, "horizon": COUNT_HORIZON + 1},
-    ).scalar()
-    total = min(int(counted or 0), COUNT_HORIZON)
-    more = int(counted or 0) > COUNT_HORIZON
+        engine = ranking.SQLITE
+        params.update(q=query.fts5(any_word), title_q=f"{{title_terms}} : ({query.fts5(any_word)})")
+    ranked = ranking.rank(session, engine, where, params, " ".join(query.stems))
+    total = len(ranked.ids)
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    rows = session.execute(
-        text(
-            f"SELECT d.kind, d.ref_id, d.title, {snippet}, d.slug, d.category_id, d.label "
-            f"{source} ORDER BY d.title_terms = :exact DESC, {rank}, d.title "
-            "LIMIT :limit OFFSET :offset"
-        ),
-        {
-            **params,
-            "exact": " ".join(query.stems),
-            "limit": per_page,
-            "offset": (page - 1) * per_page,
-        },
-    ).all()
+    shown = ranked.ids[(page - 1) * per_page : page * per_page]
+    rows = ranking.page_rows(session, engine, shown, params)
     hits = [
         Hit(
             kind=r[0],
@@ -311,7 +298,7 @@ def search_documents(
         )
         for r in rows
     ]
-    return HitPage(hits, total, page, per_page, more)
+    return HitPage(hits, total, page, per_page, ranked.more)
 
 
 def mark_title(title: str, typed: str) -> Markup:
@@ -358,6 +345,44 @@ def append_request_text(session: DbSession, request_id: int, added: str) -> None
         row.terms = f"{row.terms} {terms(added)}".strip()
 
 
+@dataclass(frozen=True)
+class RequestMatch:
+    """The requests whose text matches, as something to join the requests to: `key` is the
+    request id in the index, in the index's own order (newest first when descending), so a
+    page of the queue reads the newest matches and stops, however many there are."""
+
+    source: FromClause
+    key: ColumnElement[int]
+    condition: ColumnElement[bool]
+
+
+def requests_matching(session: DbSession, typed: str) -> RequestMatch | None:
+    """The index of request texts narrowed to what was typed (None: nothing searchable).
+
+    Whole words only (inflections included): the queue's filter is sent, not typed live, and
+    a prefix would make the engines merge every word that starts with it."""
+    from portal.requests.models import RequestText
+
+    query = Query.parse(typed)
+    if not query:
+        return None
+    if is_postgres(session):
+        texts = RequestText.__table__
+        return RequestMatch(
+            source=texts,
+            key=RequestText.__table__.c.request_id,
+            condition=literal_column("request_texts.document").op("@@")(
+                func.to_tsquery(literal_column(f"'{CONFIG}'"), query.tsquery(prefix=False))
+            ),
+        )
+    fts = table("request_texts_fts", column("rowid", Integer))
+    return RequestMatch(
+        source=fts,
+        key=fts.c.rowid,
+        condition=literal_column("request_texts_fts").op("MATCH")(query.fts5(prefix=False)),
+    )
+
+
 def request_ids_matching(session: DbSession, typed: str) -> Select[Any] | None:
     """The ids of requests whose description or messages match, as a subquery (None when
     nothing searchable was typed)."""
@@ -375,7 +400,13 @@ def request_ids_matching(session: DbSession, typed: str) -> Select[Any] | None:
 
 # --- what migration 0007 keeps outside the models ---------------------------------------------
 
-ENGINE_INDEXES = frozenset({"ix_search_documents_document", "ix_request_texts_document"})
+ENGINE_INDEXES = frozenset(
+    {
+        "ix_search_documents_document",
+        "ix_search_documents_title_document",
+        "ix_request_texts_document",
+    }
+)
 
 
 def include_object(
@@ -387,6 +418,6 @@ def include_object(
         return True
     if type_ == "table" and name.startswith(("search_documents_fts", "request_texts_fts")):
         return False
-    if type_ == "column" and name == "document":
+    if type_ == "column" and name in ("document", "title_document"):
         return False
     return not (type_ == "index" and name in ENGINE_INDEXES)

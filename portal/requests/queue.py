@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, text
+from sqlalchemy import ColumnElement, Select, false, func, select, text
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
@@ -84,23 +85,41 @@ def _queue_conditions(
                 )
             )
         )
-    if filters.text.strip():
-        conditions.append(_text_condition(session, filters.text))
+    number = _number_condition(filters.text)
+    if number is not None:
+        conditions.append(number)
     return conditions
 
 
-def _text_condition(session: DbSession, typed: str) -> ColumnElement[bool]:
-    """A request number ("CS0000123", "cs123", digits) matches the number; other text the
-    full-text index of the description, messages, notes and reasons (portal.core.fulltext)."""
-    compact = "".join(typed.split())
-    number = NUMBER_TYPED.fullmatch(compact)
-    if number:
-        digits = number.group(2)
-        if number.group(1) and len(digits) <= NUMBER_DIGITS:
-            return SR.number == format_number(int(digits))
-        return SR.number.contains(digits, autoescape=True)
-    matching = fulltext.request_ids_matching(session, typed)
-    return false() if matching is None else SR.id.in_(matching)
+def _number_condition(typed: str) -> ColumnElement[bool] | None:
+    """A request number ("CS0000123", "cs123", digits) matches the number."""
+    number = NUMBER_TYPED.fullmatch("".join(typed.split()))
+    if not number:
+        return None
+    digits = number.group(2)
+    if number.group(1) and len(digits) <= NUMBER_DIGITS:
+        return SR.number == format_number(int(digits))
+    return SR.number.contains(digits, autoescape=True)
+
+
+def _queue_ids(session: DbSession, agent: User, filters: QueueFilters) -> Select[Any]:
+    """The queue's ids in its order. Other text than a number searches the full-text index of
+    the description, messages, notes and reasons (portal.core.fulltext), and the index drives:
+    the newest matches by number (the order requests were opened) are read until the page is
+    full, so a common word costs the same at 10k and 1M requests."""
+    conditions = _queue_conditions(session, agent, filters)
+    typed = filters.text.strip()
+    ascending = filters.oldest_first
+    if not typed or _number_condition(typed) is not None:
+        order = [SR.opened_at, SR.id]
+        ids = select(SR.id).where(*conditions)
+        return ids.order_by(*(c.asc() if ascending else c.desc() for c in order))
+    match = fulltext.requests_matching(session, typed)
+    if match is None:
+        return select(SR.id).where(false())
+    ids = select(SR.id).select_from(match.source).join(SR, SR.id == match.key)
+    ids = ids.where(match.condition, *conditions)
+    return ids.order_by(match.key.asc() if ascending else match.key.desc())
 
 
 def _counted_total(session: DbSession, agent: User, filters: QueueFilters) -> int | None:
@@ -135,14 +154,12 @@ def agent_queue(
     The total comes from queue_counts when it can; other filters count only as far as ten
     pages past this one ("mais de ..."), so no page ever counts the whole table.
     """
-    ids = select(SR.id).where(*_queue_conditions(session, agent, filters))
+    ids = _queue_ids(session, agent, filters)
     total = _counted_total(session, agent, filters)
     more = False
     if total is None:
-        total, more = count_to_horizon(session, ids, page, per_page)
+        total, more = count_to_horizon(session, ids.order_by(None), page, per_page)
     page = clamp_page(page, total, per_page)
-    order = [SR.opened_at, SR.id]
-    ids = ids.order_by(*(c.asc() if filters.oldest_first else c.desc() for c in order))
     page_ids = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
     rows = rows_by_id(
         session,

@@ -64,7 +64,8 @@ def test_inflected_and_unaccented_words_find_the_description_and_reasons(
     auth.login(cast["ana"])
     assert _queue(auth, "acesso unico") == [described.number]
     assert _queue(auth, "CADASTROS") == [described.number]
-    assert _queue(auth, "cadas") == [described.number]  # the last word as a prefix
+    # Whole words: a prefix would make a common one cost in proportion to the table.
+    assert _queue(auth, "cadas") == []
     assert _numbers(
         auth.client.get(
             "/atendimento", query_string={"texto": "perfil liberados", "estado": "todos"}
@@ -117,3 +118,24 @@ def test_a_text_search_counts_only_ten_pages_ahead(cast, make_request) -> None:
     assert (page.total, page.more) == (11, True)
     page = agent_queue(db.session, cast["ana"], QueueFilters(text="impressoras"), per_page=5)
     assert (page.total, page.more, len(page.rows)) == (13, False, 5)
+
+
+def test_text_results_come_newest_first_by_number_and_page(
+    auth: AuthActions, cast, make_request
+) -> None:
+    # The index drives a text search: the newest matches first (by number, the order in
+    # which requests were opened), oldest first on request, and pages as the queue does.
+    found = [make_request(cast["felipe"], description=f"Senha bloqueada {n}.") for n in range(23)]
+    make_request(cast["felipe"], description="Outro assunto.")
+    auth.login(cast["ana"])
+    numbers = [r.number for r in found]
+    first = _numbers(auth.client.get("/atendimento", query_string={"texto": "senhas"}))
+    assert first == sorted(numbers, reverse=True)[:20]
+    second = _numbers(
+        auth.client.get("/atendimento", query_string={"texto": "senhas", "pagina": 2})
+    )
+    assert second == sorted(numbers, reverse=True)[20:]
+    oldest = _numbers(
+        auth.client.get("/atendimento", query_string={"texto": "senhas", "ordem": "antigas"})
+    )
+    assert oldest == sorted(numbers)[:20]

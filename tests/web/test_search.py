@@ -528,14 +528,31 @@ def test_words_inside_addresses_and_file_names_are_found_on_both_engines(
 def test_a_word_found_everywhere_is_counted_only_up_to_the_horizon(
     auth: AuthActions, make_user, article, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from portal.core import fulltext
+    from portal.core import ranking
 
-    monkeypatch.setattr(fulltext, "COUNT_HORIZON", 3)
+    monkeypatch.setattr(ranking, "HORIZON", 3)
     for n in range(5):
-        article(f"Cadastro {n}", "Texto sobre o cadastro.")
+        article(f"Aviso {n}", "Texto sobre o cadastro.")
     auth.login(make_user())
     html = _search(auth, q="cadastro")
     assert "Mais de 3 resultado(s)" in _text(html)
-    monkeypatch.setattr(fulltext, "COUNT_HORIZON", 5)
+    monkeypatch.setattr(ranking, "HORIZON", 5)
     assert "5 resultado(s)" in _text(_search(auth, q="cadastro"))
     assert "Mais de" not in _text(_search(auth, q="cadastro"))
+
+
+def test_a_title_match_ranks_first_even_past_the_horizon(
+    auth: AuthActions, make_user, article, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the newest HORIZON matches anywhere are ranked, but every title match (here the
+    # oldest article) is a candidate too.
+    from portal.core import ranking
+
+    monkeypatch.setattr(ranking, "HORIZON", 3)
+    article("Perfil de entrevistador", "Como atribuir.")
+    for n in range(5):
+        article(f"Aviso {n}", "O perfil pode expirar.")
+    auth.login(make_user())
+    html = _search(auth, q="perfil")
+    assert _titles(html) == ["Perfil de entrevistador", "Aviso 4", "Aviso 3", "Aviso 2"]
+    assert "Mais de 4 resultado(s)" in _text(html)
