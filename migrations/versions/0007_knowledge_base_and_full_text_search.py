@@ -216,7 +216,8 @@ def upgrade():
     )
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_articles_category_id'), ['category_id'], unique=False)
-        batch_op.create_index('ix_articles_live_category', ['is_live', 'visibility', 'category_id'], unique=False)
+        batch_op.create_index('ix_articles_live_category', ['is_live', 'visibility', 'category_id', 'published_at'], unique=False)
+        batch_op.create_index('ix_articles_live_category_views', ['is_live', 'visibility', 'category_id', 'view_count'], unique=False)
         batch_op.create_index('ix_articles_live_published', ['is_live', 'visibility', 'published_at'], unique=False)
         batch_op.create_index('ix_articles_live_rating', ['is_live', 'visibility', 'helpful_yes'], unique=False)
         batch_op.create_index('ix_articles_live_views', ['is_live', 'visibility', 'view_count'], unique=False)
@@ -353,6 +354,7 @@ def downgrade():
         batch_op.drop_index('ix_articles_live_views')
         batch_op.drop_index('ix_articles_live_rating')
         batch_op.drop_index('ix_articles_live_published')
+        batch_op.drop_index('ix_articles_live_category_views')
         batch_op.drop_index('ix_articles_live_category')
         batch_op.drop_index(batch_op.f('ix_articles_category_id'))
 

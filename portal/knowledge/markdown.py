@@ -34,6 +34,12 @@ def _demote_h1(rendered: str) -> str:
 
 def render(source: str) -> Markup:
     """Safe HTML for an article body."""
+    return Markup(_rendered(source or ""))  # noqa: S704  (sanitised by _rendered)
+
+
+@functools.lru_cache(maxsize=512)
+def _rendered(source: str) -> str:
+    # A published version never changes: the most read bodies are rendered once per worker.
     rendered = _demote_h1(_parser().render(source or ""))
     cleaned = nh3.clean(
         rendered,
@@ -42,7 +48,7 @@ def render(source: str) -> Markup:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(cleaned)  # noqa: S704  (sanitised just above)
+    return str(cleaned)
 
 
 def plain_text(source: str) -> str:

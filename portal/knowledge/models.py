@@ -118,7 +118,11 @@ article_items = Table(
 class Article(Model):
     __tablename__ = "articles"
     __table_args__ = (
-        Index("ix_articles_live_category", "is_live", "visibility", "category_id"),
+        # A category's page (newest first) and its related articles (most viewed first).
+        Index("ix_articles_live_category", "is_live", "visibility", "category_id", "published_at"),
+        Index(
+            "ix_articles_live_category_views", "is_live", "visibility", "category_id", "view_count"
+        ),
         Index("ix_articles_live_published", "is_live", "visibility", "published_at"),
         Index("ix_articles_live_views", "is_live", "visibility", "view_count"),
         Index("ix_articles_live_rating", "is_live", "visibility", "helpful_yes"),

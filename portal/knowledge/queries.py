@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import joinedload
 
 from portal.catalog.models import CatalogItem
@@ -252,23 +252,25 @@ def related_forms(session: DbSession, item_ids: list[int]) -> list[CatalogItem]:
 def related_articles(
     session: DbSession, user: User, article: Article, category_id: int | None, item_ids: list[int]
 ) -> list[Article]:
-    """Up to five readable articles of the same category or sharing a related form."""
-    links: list[ColumnElement[bool]] = []
+    """Up to five readable articles of the same category or sharing a related form, the most
+    viewed first: the five best of each kind, each read in index order, merged."""
+    by_views = (Article.view_count.desc(), Article.id.desc())
+    others = select(Article).where(readable(user), Article.id != article.id)
+    found: list[Article] = []
     if category_id is not None:
-        links.append(Article.category_id == category_id)
+        same = others.where(Article.category_id == category_id)
+        found.extend(session.scalars(same.order_by(*by_views).limit(RELATED_LIMIT)))
     if item_ids:
-        sharing = select(article_items.c.article_id).where(article_items.c.item_id.in_(item_ids))
-        links.append(Article.id.in_(sharing))
-    if not links:
-        return []
-    return list(
-        session.scalars(
-            select(Article)
-            .where(readable(user), Article.id != article.id, or_(*links))
-            .order_by(Article.view_count.desc(), Article.id.desc())
-            .limit(RELATED_LIMIT)
+        # EXISTS per article, read in views order: stops at five however many share the form.
+        shares = (
+            select(article_items.c.article_id)
+            .where(article_items.c.article_id == Article.id, article_items.c.item_id.in_(item_ids))
+            .exists()
         )
-    )
+        linked = others.where(shares)
+        found.extend(session.scalars(linked.order_by(*by_views).limit(RELATED_LIMIT)))
+    unique = {a.id: a for a in found}.values()
+    return sorted(unique, key=lambda a: (-a.view_count, -a.id))[:RELATED_LIMIT]
 
 
 def my_vote(session: DbSession, user: User, article_id: int) -> ArticleVote | None:

@@ -8,7 +8,7 @@ commits through `attempt`; a refused form is shown again with what was typed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -38,9 +38,6 @@ from portal.knowledge.lifecycle import Move
 from portal.knowledge.models import Article, FeedbackState, VersionState
 from portal.knowledge.staff_presenter import ArticleFile, editor_moves, restored_from, snippet
 from portal.requests.queries import get_visible_request
-
-if TYPE_CHECKING:
-    pass
 
 bp = Blueprint("knowledge_staff", __name__, url_prefix="/base-de-conhecimento")
 
