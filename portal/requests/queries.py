@@ -63,13 +63,13 @@ SORTS: dict[str, Any] = {
 
 
 def count_to_horizon(
-    session: DbSession, ids: Select[Any], page: int, per_page: int
+    session: DbSession, ids: Select[Any], page: int, per_page: int, pages_ahead: int = 10
 ) -> tuple[int, bool]:
-    """Count only as far as ten pages past this one: (total, whether there are more).
+    """Count only as far as `pages_ahead` pages past this one: (total, whether there are more).
 
     A person with 12,000 requests would otherwise count them all on every page view.
     """
-    horizon = (max(1, page) + 10) * per_page
+    horizon = (max(1, page) + pages_ahead) * per_page
     total = session.scalar(select(func.count()).select_from(ids.limit(horizon + 1).subquery()))
     total = total or 0
     return min(total, horizon), total > horizon

@@ -30,6 +30,10 @@ from portal.requests.models import (
 from portal.requests.queries import PAGE_SIZE, clamp_page, count_to_horizon, rows_by_id
 
 SR = ServiceRequest
+# A text search counts two pages ahead ("mais de 60"), not ten: each row counted costs a
+# look-up in the text index, the largest part of a text search's time (bench: 157 req/s
+# against 224 for the plain queue on PostgreSQL at 100k).
+TEXT_PAGES_AHEAD = 2
 # What a typed request number looks like: "CS0000123", "cs123", or digits only.
 NUMBER_TYPED = re.compile(r"(cs)?(\d+)", re.IGNORECASE)
 
@@ -102,6 +106,11 @@ def _number_condition(typed: str) -> ColumnElement[bool] | None:
     return SR.number.contains(digits, autoescape=True)
 
 
+def _searches_text(filters: QueueFilters) -> bool:
+    typed = filters.text.strip()
+    return bool(typed) and _number_condition(typed) is None
+
+
 def _queue_ids(session: DbSession, agent: User, filters: QueueFilters) -> Select[Any]:
     """The queue's ids in its order. Other text than a number searches the full-text index of
     the description, messages, notes and reasons (portal.core.fulltext), and the index drives:
@@ -110,7 +119,7 @@ def _queue_ids(session: DbSession, agent: User, filters: QueueFilters) -> Select
     conditions = _queue_conditions(session, agent, filters)
     typed = filters.text.strip()
     ascending = filters.oldest_first
-    if not typed or _number_condition(typed) is not None:
+    if not _searches_text(filters):
         order = [SR.opened_at, SR.id]
         ids = select(SR.id).where(*conditions)
         return ids.order_by(*(c.asc() if ascending else c.desc() for c in order))
@@ -158,7 +167,8 @@ def agent_queue(
     total = _counted_total(session, agent, filters)
     more = False
     if total is None:
-        total, more = count_to_horizon(session, ids.order_by(None), page, per_page)
+        ahead = TEXT_PAGES_AHEAD if _searches_text(filters) else 10
+        total, more = count_to_horizon(session, ids.order_by(None), page, per_page, ahead)
     page = clamp_page(page, total, per_page)
     page_ids = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
     rows = rows_by_id(

@@ -110,14 +110,21 @@ def test_text_without_a_searchable_word_finds_nothing(
     assert _queue(auth, "%") == []
 
 
-def test_a_text_search_counts_only_ten_pages_ahead(cast, make_request) -> None:
+def test_a_text_search_counts_only_two_pages_ahead(cast, make_request) -> None:
     for _ in range(13):
         make_request(cast["felipe"], description="Impressora travada.")
     make_request(cast["felipe"], description="Outro assunto.")
     page = agent_queue(db.session, cast["ana"], QueueFilters(text="impressoras"), per_page=1)
-    assert (page.total, page.more) == (11, True)
+    assert (page.total, page.more) == (3, True)
+    page = agent_queue(
+        db.session, cast["ana"], QueueFilters(text="impressoras"), page=3, per_page=1
+    )
+    assert (page.total, page.more, page.page) == (5, True, 3)
     page = agent_queue(db.session, cast["ana"], QueueFilters(text="impressoras"), per_page=5)
     assert (page.total, page.more, len(page.rows)) == (13, False, 5)
+    # Digits are a number, not a text search: they count ten pages ahead as other filters do.
+    page = agent_queue(db.session, cast["ana"], QueueFilters(text="0"), per_page=1)
+    assert (page.total, page.more) == (11, True)
 
 
 def test_text_results_come_newest_first_by_number_and_page(
