@@ -116,17 +116,22 @@ def test_queue_total_counts_only_near_pages_when_filters_defeat_the_counters(
     agent = cast["agent"]
     exact = agent_queue(db.session, agent, QueueFilters(), per_page=1)
     assert (exact.total, exact.more) == (5, False)
-    # Text filters cannot use queue_counts: counting stops ten pages past the one shown.
-    near = agent_queue(db.session, agent, QueueFilters(text="lenta"), per_page=1, page=1)
+    # Other filters cannot use queue_counts: counting stops ten pages past the one shown.
+    near = agent_queue(db.session, agent, QueueFilters(assigned="ninguem"), per_page=1, page=1)
     assert (near.total, near.more, near.has_next, len(near.rows)) == (5, False, True, 1)
+    # A text search stops two pages past it (each row counted is a look-up in the text index).
+    text = agent_queue(db.session, agent, QueueFilters(text="lenta"), per_page=1, page=1)
+    assert (text.total, text.more, text.has_next, len(text.rows)) == (3, True, True, 1)
 
 
 def test_deep_queue_pages_say_more_when_counting_stopped(cast, make_request) -> None:
     for _ in range(14):
         make_request(cast["opener"], description="Consulta lenta")
     db.session.commit()
-    page = agent_queue(db.session, cast["agent"], QueueFilters(text="lenta"), per_page=1)
+    page = agent_queue(db.session, cast["agent"], QueueFilters(assigned="ninguem"), per_page=1)
     assert (page.total, page.more, page.has_next) == (11, True, True)
+    page = agent_queue(db.session, cast["agent"], QueueFilters(text="lenta"), per_page=1)
+    assert (page.total, page.more, page.has_next) == (3, True, True)
     last = agent_queue(db.session, cast["agent"], QueueFilters(text="lenta"), per_page=1, page=14)
     assert (last.page, last.total, last.more, last.has_next) == (14, 14, False, False)
 
