@@ -135,6 +135,9 @@ def test_an_article_from_draft_to_deflection(page: Page, make_user, catalog, app
     article_tab.get_by_role("button", name="Isto resolveu meu problema").click()
     expect(article_tab.get_by_text(re.compile("Nenhuma solicitação foi aberta"))).to_be_visible()
     screenshot(article_tab, "kb-deflected")
+    # Closing a tab whose fonts are still loading aborts their responses, and the test
+    # server then leaves the files open (a ResourceWarning): close it once it is quiet.
+    article_tab.wait_for_load_state("networkidle")
     article_tab.close()
 
     assert _count(ServiceRequest) == 0

@@ -76,6 +76,7 @@ def test_articles_appear_while_typing_the_description(page: Page, make_user, cat
     article_page.wait_for_load_state()
     assert f"/base-de-conhecimento/{article.number}-" in article_page.url
     assert "de=gerid" in article_page.url
+    article_page.wait_for_load_state("networkidle")  # closing mid-load leaves files open
     article_page.close()
     expect(page.get_by_label("Descrição")).to_have_value(TYPED)  # what was typed stays
     gerid = catalog["gerid"].id
