@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from sqlalchemy import select
@@ -26,12 +25,6 @@ FIELD_AUDITED = (
     "depends_on",
     "options_by_parent",
 )
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Solicitação" and "solicitacao" compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def ensure_category_path(session: DbSession, actor: Actor, names: list[str]) -> Category:
@@ -65,7 +58,7 @@ def refresh_search_text(item: CatalogItem) -> None:
     parts = [item.name, item.short_description, item.description]
     if item.category is not None:
         parts.extend(c.name for c in item.category.path())
-    item.search_text = fold(" ".join(p for p in parts if p))
+    item.search_text = fulltext.fold(" ".join(p for p in parts if p))
 
 
 def index_item(session: DbSession, item: CatalogItem) -> None:
