@@ -189,6 +189,9 @@ def register_template_helpers(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.accounts.routes import bp as accounts_bp
     from portal.catalog.routes import bp as catalog_bp
+    from portal.clients.occurrence_routes import bp as occurrences_bp
+    from portal.clients.routes import bp as clients_bp
+    from portal.clients.wizard_routes import bp as client_wizard_bp
     from portal.home.routes import bp as home_bp
     from portal.knowledge.routes import bp as knowledge_bp
     from portal.knowledge.staff_routes import bp as knowledge_staff_bp
@@ -204,6 +207,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(requests_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(clients_bp)
+    app.register_blueprint(client_wizard_bp)
+    app.register_blueprint(occurrences_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -49,6 +49,22 @@ def demo_data_command() -> None:
     click.echo(f"Senha de todas as contas de demonstração: {DEMO_PASSWORD}")
 
 
+@org_cli.command("load-ibge")
+@with_appcontext
+def org_load_ibge() -> None:
+    """Load the 27 UFs and 5,570 municípios (IBGE) as known organisations, and the clients'
+    default reference data (company types, categories, occurrence categories)."""
+    from portal.clients.reference import ensure_reference_data
+
+    try:
+        added = clients.load_ibge_organisations(db.session, COMMAND_LINE)
+        ensure_reference_data(db.session)
+        db.session.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Entes do IBGE adicionados: {added}.")
+
+
 @org_cli.command("create")
 @click.option("--identifier", required=True, help="Código IBGE ou CNPJ.")
 @click.option("--name", required=True)

@@ -212,6 +212,15 @@ def make_org(app: Flask) -> Callable[..., Organisation]:
 
 
 @pytest.fixture
+def client_refs(app: Flask) -> None:
+    """The clients' default reference data: company types, client and occurrence categories."""
+    from portal.clients.reference import ensure_reference_data
+
+    ensure_reference_data(db.session)
+    db.session.commit()
+
+
+@pytest.fixture
 def org(make_org: Callable[..., Organisation]) -> Organisation:
     return make_org()
 

@@ -76,6 +76,8 @@ class User(Model):
     )
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # The "cadastro" permission: an agent who may register and edit clients (admins always may).
+    may_register_clients: Mapped[bool] = mapped_column(default=False)
     # Returned by get_id(): rotating it ends every session of the user (logout, new password).
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

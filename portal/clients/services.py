@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from portal.clients import ibge
 from portal.clients.models import Organisation, OrganisationKind
 from portal.clients.policy import can_manage_clients
 from portal.core import audit
 from portal.core.actors import Actor
 from portal.core.database import DbSession
 from portal.core.errors import ValidationError, require
+from portal.core.timeutil import utcnow
 
-UFS = frozenset(
-    "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()  # noqa: SIM905
-)
+UFS = frozenset(place.uf for place in ibge.states())
 
 
 def create_organisation(
@@ -58,3 +58,35 @@ def find_organisation(session: DbSession, identifier: str) -> Organisation:
     if org is None:
         raise ValidationError(f"Ente não encontrado: {identifier}.", "org")
     return org
+
+
+def load_ibge_organisations(session: DbSession, actor: Actor) -> int:
+    """Make the 27 UFs and 5,570 municípios known organisations (not clients), once: codes
+    already present are left as they are. Returns how many were added."""
+    require(can_manage_clients(actor))
+    present = set(session.scalars(select(Organisation.identifier)))
+    now = utcnow()
+    rows = [
+        {
+            "kind": OrganisationKind.ESTADO if place.is_state else OrganisationKind.MUNICIPIO,
+            "identifier": place.code,
+            "name": place.name,
+            "uf": place.uf,
+            "active": True,
+            "created_at": now,
+            "extra": {},
+        }
+        for place in (*ibge.states(), *ibge.municipalities())
+        if place.code not in present
+    ]
+    if rows:
+        session.execute(insert(Organisation), rows)
+        audit.record(
+            session,
+            actor,
+            "organisation.load_ibge",
+            "organisation",
+            None,
+            after={"added": len(rows)},
+        )
+    return len(rows)

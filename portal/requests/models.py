@@ -60,6 +60,9 @@ class ServiceRequest(Model):
         Index("ix_service_requests_state_resolved", "state", "resolved_at"),
         Index("ix_service_requests_assignee_state", "assignee_id", "state"),
         Index("ix_service_requests_org_item", "organisation_id", "item_id"),
+        # The client page: its latest requests, and its latest resolutions (the median).
+        Index("ix_service_requests_org_opened", "organisation_id", "opened_at"),
+        Index("ix_service_requests_org_resolved", "organisation_id", "resolved_at"),
         # The agents' queue: active requests of a group (and of every group), newest or oldest
         # first, read in index order so deep pages never sort.
         Index(

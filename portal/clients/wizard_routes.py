@@ -1,0 +1,7 @@
+"""(placeholder: filled in by the issue 16 work)"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("client_wizard", __name__)
