@@ -1,5 +1,5 @@
-"""Demo data: organisations, one account per role, the catalog, requests in every state and
-the Base de Conhecimento's articles.
+"""Demo data: organisations, one account per role, the catalog, requests in every state, the
+Base de Conhecimento's articles, and the clients with their contacts and occurrences.
 
 Loading twice changes nothing: everything is looked up by its natural key first.
 """
@@ -17,6 +17,7 @@ from portal.catalog.data import CATALOG
 from portal.catalog.models import CatalogItem
 from portal.catalog.services import upsert_item
 from portal.clients import services as clients
+from portal.clients.demo import load_demo_clients
 from portal.clients.models import Organisation
 from portal.core.actors import DEMO_LOADER
 from portal.core.cpf import format_cpf, make_cpf
@@ -303,7 +304,8 @@ def load_demo_data(session: DbSession) -> str:
         )
     _ensure_requests(session, users, items)
     load_demo_articles(session, users, items)
+    clients_summary = load_demo_clients(session)
     session.flush()
-    lines = ["Contas de demonstração (CPF / papel):"]
+    lines = [f"Clientes: {clients_summary}.", "Contas de demonstração (CPF / papel):"]
     lines += [f"  {format_cpf(u.cpf)}  {u.role:<9}  {u.name}" for u in USERS]
     return "\n".join(lines)

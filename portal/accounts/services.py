@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from portal.accounts.models import LoginAttempt, PasswordResetToken, Role, SupportGroup, User
 from portal.accounts.policy import can_edit_profile, can_manage_accounts
 from portal.clients.models import Organisation
+from portal.clients.policy import can_manage_clients
 from portal.core import audit
 from portal.core.actors import Actor
 from portal.core.cpf import InvalidCPF, mask_cpf, normalize_cpf
@@ -194,6 +195,60 @@ def create_user(
     groups: list[SupportGroup] | None = None,
 ) -> User:
     require(can_manage_accounts(actor))
+    return _new_user(
+        session,
+        actor,
+        cpf=cpf,
+        full_name=full_name,
+        email=email,
+        role=role,
+        organisation=organisation,
+        password=password,
+        phone=phone,
+        personal_email=personal_email,
+        groups=groups,
+    )
+
+
+def create_external_user(
+    session: DbSession,
+    actor: Actor,
+    *,
+    cpf: str,
+    full_name: str,
+    email: str,
+    organisation: Organisation,
+    phone: str | None = None,
+) -> User:
+    """A client's contact made a portal user ("Contato como usuário externo"): a requester of
+    that organisation without a password, who chooses one through `send_first_access`."""
+    require(can_manage_clients(actor))
+    return _new_user(
+        session,
+        actor,
+        cpf=cpf,
+        full_name=full_name,
+        email=email,
+        role=Role.REQUESTER.value,
+        organisation=organisation,
+        phone=phone,
+    )
+
+
+def _new_user(
+    session: DbSession,
+    actor: Actor,
+    *,
+    cpf: str,
+    full_name: str,
+    email: str,
+    role: str,
+    organisation: Organisation,
+    password: str | None = None,
+    phone: str | None = None,
+    personal_email: str | None = None,
+    groups: list[SupportGroup] | None = None,
+) -> User:
     digits = parse_cpf(cpf)
     if session.scalar(select(User.id).where(User.cpf == digits)):
         raise ValidationError("Já existe um usuário com este CPF.", "cpf")
@@ -312,6 +367,40 @@ def _token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _issue_reset_link(session: DbSession, user: User, ttl: timedelta, now: datetime) -> str:
+    """A new single-use token for the user (only its hash is stored) and the link that uses it;
+    the link's address comes from configuration, never from the request."""
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        PasswordResetToken(
+            user_id=user.id, token_hash=_token_hash(raw), created_at=now, expires_at=now + ttl
+        )
+    )
+    return f"{current_app.config['BASE_URL']}/redefinir-senha/{raw}"
+
+
+def send_first_access(session: DbSession, user: User, *, now: datetime | None = None) -> None:
+    """E-mail a user created without a password (an external contact of a client) a single-use
+    link to choose one: the reset-token flow, valid for PORTAL_FIRST_ACCESS_HOURS."""
+    now = now or utcnow()
+    ttl: timedelta = current_app.config["FIRST_ACCESS_TTL"]
+    link = _issue_reset_link(session, user, ttl, now)
+    queue_email(
+        session,
+        to=[user.email],
+        subject="Seu acesso ao Portal de Atendimento",
+        template="accounts/email/first_access",
+        context={
+            "user": user,
+            "organisation": user.organisation,
+            "link": link,
+            "hours": int(ttl.total_seconds() // 3600),
+        },
+    )
+    session.flush()
+    log.info("first access sent user=%s", user.id)
+
+
 def request_password_reset(
     session: DbSession, corporate_email: str, personal_email: str, *, now: datetime | None = None
 ) -> None:
@@ -329,14 +418,8 @@ def request_password_reset(
     expected_personal = (user.personal_email or user.email).lower()
     if personal != expected_personal:
         return
-    raw = secrets.token_urlsafe(32)
     ttl: timedelta = current_app.config["PASSWORD_RESET_TTL"]
-    session.add(
-        PasswordResetToken(
-            user_id=user.id, token_hash=_token_hash(raw), created_at=now, expires_at=now + ttl
-        )
-    )
-    link = f"{current_app.config['BASE_URL']}/redefinir-senha/{raw}"
+    link = _issue_reset_link(session, user, ttl, now)
     queue_email(
         session,
         to=[user.email],

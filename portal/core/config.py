@@ -79,6 +79,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOGIN_WINDOW_MINUTES", "15", "window of the login throttle"),
     Setting("SESSION_IDLE_MINUTES", "120", "idle session timeout"),
     Setting("SESSION_MAX_HOURS", "12", "absolute session timeout"),
+    Setting(
+        "FIRST_ACCESS_HOURS",
+        "72",
+        "how long the first-access link e-mailed to a new external user of a client stays valid",
+    ),
 )
 
 
@@ -154,6 +159,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_IDLE": timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 120)),
         "SESSION_MAX_AGE": timedelta(hours=_env_int("SESSION_MAX_HOURS", 12)),
         "PASSWORD_RESET_TTL": timedelta(hours=1),
+        "FIRST_ACCESS_TTL": timedelta(hours=_env_int("FIRST_ACCESS_HOURS", 72)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),

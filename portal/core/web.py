@@ -29,28 +29,31 @@ def current_actor() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def _only(allowed: Callable[[Any], bool], view: F) -> F:
-    """Signed-in users for whom `allowed(user)` holds; anyone else gets 404, as for objects
-    they cannot see."""
+def only(allowed: Callable[[Any], bool]) -> Callable[[F], F]:
+    """A view for signed-in users for whom `allowed(user)` holds (an area's policy); anyone
+    else gets 404, as for objects they cannot see."""
 
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not allowed(current_user):
-            abort(404)
-        return view(*args, **kwargs)
+    def decorate(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not allowed(current_user):
+                abort(404)
+            return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def staff_required(view: F) -> F:
     """Agents and admins only."""
-    return _only(lambda user: user.is_staff, view)
+    return only(lambda user: user.is_staff)(view)
 
 
 def admin_required(view: F) -> F:
     """Admins only."""
-    return _only(lambda user: user.is_admin, view)
+    return only(lambda user: user.is_admin)(view)
 
 
 def safe_next(target: str | None) -> str:

@@ -15,6 +15,8 @@ from flask import current_app
 
 from portal.accounts import queries as people
 from portal.accounts.models import User
+from portal.clients import occurrence_queries
+from portal.clients import policy as clients_policy
 from portal.core import files
 from portal.core.database import DbSession
 from portal.core.timeutil import format_datetime, utcnow
@@ -112,4 +114,10 @@ def request_page(
         "searches_people": staff and open_,
         "people_query": people_query,
         "candidates": candidates if open_ else [],
+        # Occurrences that cite this request: staff only, never the requester side.
+        "citing_occurrences": (
+            occurrence_queries.citing(session, req.id)
+            if clients_policy.can_see_clients(viewer)
+            else []
+        ),
     }

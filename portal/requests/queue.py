@@ -47,6 +47,8 @@ class QueueFilters:
     assigned: str = "qualquer"  # "eu", "ninguem", "qualquer"
     item_id: int | None = None
     organisation: str = ""
+    # One client's requests (the client page links here): an organisation id.
+    client_id: int | None = None
     text: str = ""
     oldest_first: bool = False
 
@@ -81,6 +83,8 @@ def _queue_conditions(
         conditions.append(text(ACTIVE_SQL))  # type: ignore[arg-type]
     if filters.item_id:
         conditions.append(SR.item_id == filters.item_id)
+    if filters.client_id:
+        conditions.append(SR.organisation_id == filters.client_id)
     if filters.organisation.strip():
         conditions.append(
             SR.organisation_id.in_(
@@ -134,6 +138,8 @@ def _queue_ids(session: DbSession, agent: User, filters: QueueFilters) -> Select
 def _counted_total(session: DbSession, agent: User, filters: QueueFilters) -> int | None:
     """The exact total from queue_counts when only groups and state filter the queue."""
     if filters.assigned != "qualquer" or filters.item_id or filters.organisation.strip():
+        return None
+    if filters.client_id:
         return None
     if filters.text.strip():
         return None

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from portal.accounts import queries as people
 from portal.accounts.models import SupportGroup, User
 from portal.catalog import queries as catalog_queries
+from portal.clients.models import Organisation
 from portal.core.errors import ValidationError, http_status
 from portal.core.extensions import db
 from portal.core.timeutil import utcnow
@@ -38,6 +39,7 @@ def queue() -> str:
         assigned=args.get("atribuido", "qualquer"),
         item_id=int_or_none(args.get("servico")),
         organisation=args.get("organizacao", "")[:100],
+        client_id=int_or_none(args.get("cliente")),
         text=args.get("texto", "")[:100],
         oldest_first=args.get("ordem") == "antigas",
     )
@@ -56,6 +58,7 @@ def queue() -> str:
         groups=groups if me.is_admin else sorted(me.groups, key=lambda g: g.name),
         items=catalog_queries.items_by_name(db.session),
         stale=_stale(page.rows),
+        client=db.session.get(Organisation, filters.client_id) if filters.client_id else None,
     )
 
 

@@ -35,6 +35,9 @@ NOT_PAGES = {
     "knowledge.download",
     "search.suggestions",  # JSON for static/js/suggestions.js
     "home.healthz",
+    "occurrences.export",  # CSV
+    "occurrences.client_search",  # JSON for static/js/client-picker.js
+    "occurrences.image",  # a file download
     "static",
 }
 CPF = {u.name.split()[0].lower(): u.cpf for u in USERS}
@@ -156,6 +159,83 @@ def _type_description(page: Page) -> None:
 def _find_article_to_insert(page: Page) -> None:
     page.get_by_label("Pesquisar artigo").fill("senha")
     expect(page.get_by_role("button", name=re.compile("^Inserir link")).first).to_be_visible()
+
+
+def _new_client_draft(page: Page) -> None:
+    """ "Cadastrar cliente" on Cadastros > Cliente: a new draft at its first step."""
+    page.get_by_role("button", name="Cadastrar cliente", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile("Tipo e categoria"))).to_be_visible()
+
+
+def _client_draft_at(step: str) -> Callable[[Page], None]:
+    """A new Empresa draft (category Parceiro, reference data of the demo) taken to `step`;
+    "erros" stops at the identification step with a wrong CNPJ."""
+
+    def run(page: Page) -> None:
+        _new_client_draft(page)
+        page.locator("label", has_text="Empresa").first.click()
+        page.get_by_label("Categoria do cliente").select_option(label="Parceiro")
+        page.get_by_role("button", name="Próximo").click()
+        cnpj = "11.222.333/0001-00" if step == "erros" else "12.ABC.345/01DE-35"
+        page.get_by_label(re.compile("Identificador")).fill(cnpj)
+        page.get_by_label(re.compile("Nome")).fill("Empresa de Teste")
+        page.get_by_label(re.compile("UF")).select_option("DF")
+        page.get_by_role("button", name="Próximo").click()
+        if step in ("erros", "endereco"):
+            return
+        for label, value in (
+            ("CEP", "70040-010"),
+            ("Logradouro", "Esplanada dos Ministérios"),
+            ("Bairro", "Zona Cívico-Administrativa"),
+            ("Cidade", "Brasília"),
+        ):
+            page.get_by_label(re.compile(label)).fill(value)
+        page.get_by_role("button", name="Próximo").click()
+        page.get_by_label(re.compile("Nome")).fill("Dora Contato")
+        page.get_by_role("button", name="Adicionar contato").click()
+
+    return run
+
+
+def _first_client_id() -> int:
+    from portal.clients.models import Organisation
+
+    org_id = db.session.scalar(
+        select(Organisation.id)
+        .where(Organisation.client_since.is_not(None))
+        .order_by(Organisation.id)
+        .limit(1)
+    )
+    assert org_id is not None
+    return int(org_id)
+
+
+def _a_client(_world: dict[str, Any]) -> str:
+    """ "Dados do cliente" of the first demo client."""
+    return f"/clientes/{_first_client_id()}/dados"
+
+
+def _an_occurrence_of(who: str) -> Callable[[dict[str, Any]], str]:
+    def path(_world: dict[str, Any]) -> str:
+        from portal.clients.models import Occurrence
+
+        occurrence_id = db.session.scalar(
+            select(Occurrence.id)
+            .join(User, User.id == Occurrence.author_id)
+            .where(User.cpf == CPF[who])
+            .order_by(Occurrence.id)
+            .limit(1)
+        )
+        assert occurrence_id is not None
+        return f"/ocorrencias/{occurrence_id}"
+
+    return path
+
+
+def _search_client(page: Page) -> None:
+    """The client picker without JavaScript's help: "Buscar" lists the matches."""
+    page.get_by_label("Buscar cliente (nome ou identificador)").fill("salvador")
+    page.get_by_role("button", name="Buscar", exact=True).click()
 
 
 VISITS: list[Visit] = [
@@ -424,6 +504,102 @@ VISITS: list[Visit] = [
     Visit("articles, admin", "knowledge_staff.articles", f"{KB}/artigos", who="carla"),
     Visit("article editor, admin", "knowledge_staff.edit", f"{KB}/KB0000002/editar", who="carla"),
     Visit("queue, admin", "staff.queue", "/atendimento?estado=todos", who="carla"),
+    # Cadastros > Cliente: the registration wizard and "Dados do cliente".
+    Visit("client registration, start", "client_wizard.start", "/clientes/novo", who="carla"),
+    Visit(
+        "client registration, search",
+        "client_wizard.start",
+        "/clientes/novo?q=Salvador",
+        who="carla",
+    ),
+    Visit(
+        "client wizard, type",
+        "client_wizard.step",
+        "/clientes/novo",
+        who="carla",
+        prepare=_new_client_draft,
+    ),
+    Visit(
+        "client wizard, type errors",
+        "client_wizard.step",
+        "/clientes/novo",
+        who="carla",
+        status=400,
+        prepare=lambda p: (
+            _new_client_draft(p),
+            p.get_by_role("button", name="Próximo").click(),
+        ),
+    ),
+    Visit(
+        "client wizard, identification errors",
+        "client_wizard.step",
+        "/clientes/novo",
+        who="carla",
+        status=400,
+        prepare=_client_draft_at("erros"),
+    ),
+    Visit(
+        "client wizard, address",
+        "client_wizard.step",
+        "/clientes/novo",
+        who="carla",
+        prepare=_client_draft_at("endereco"),
+    ),
+    Visit(
+        "client wizard, contacts",
+        "client_wizard.step",
+        "/clientes/novo",
+        who="carla",
+        prepare=_client_draft_at("contatos"),
+    ),
+    Visit("client data", "client_wizard.edit", _a_client, who="carla"),
+    # Cadastros: the clients, a client's page, and the occurrences.
+    Visit("clients", "clients.index", "/clientes", who="ana"),
+    Visit("clients, search", "clients.index", "/clientes?q=recife", who="ana"),
+    Visit("client page", "clients.show", lambda _w: f"/clientes/{_first_client_id()}", who="ana"),
+    Visit(
+        "client page, admin",
+        "clients.show",
+        lambda _w: f"/clientes/{_first_client_id()}",
+        who="carla",
+        high_contrast=True,
+    ),
+    Visit("occurrences", "occurrences.index", "/ocorrencias", who="ana"),
+    Visit(
+        "occurrences, negative",
+        "occurrences.index",
+        "/ocorrencias?impacto=negativo",
+        who="ana",
+        high_contrast=True,
+    ),
+    Visit("occurrence form", "occurrences.new", "/ocorrencias/nova", who="ana"),
+    Visit(
+        "occurrence form, client search",
+        "occurrences.new",
+        "/ocorrencias/nova",
+        who="ana",
+        prepare=_search_client,
+    ),
+    Visit(
+        "occurrence form, errors",
+        "occurrences.new",
+        lambda _w: f"/ocorrencias/nova?cliente={_first_client_id()}",
+        who="ana",
+        prepare=lambda p: p.get_by_role("button", name="Cadastrar", exact=True).click(),
+        status=400,
+    ),
+    Visit(
+        "occurrence edit",
+        "occurrences.edit",
+        lambda w: _an_occurrence_of("ana")(w) + "/editar",
+        who="ana",
+    ),
+    Visit(
+        "occurrence removal",
+        "occurrences.confirm_remove",
+        lambda w: _an_occurrence_of("ana")(w) + "/remover",
+        who="carla",
+    ),
     Visit(
         "request, admin",
         "requests.show",
