@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,10 +30,10 @@ from portal.clients.models import (
     Organisation,
 )
 from portal.clients.occurrences import parse_date
+from portal.clients.queries import identifier_prefix, name_matches
 from portal.clients.services import UFS
 from portal.core.database import DbSession
 from portal.core.errors import ValidationError
-from portal.core.fulltext import fold
 from portal.core.models import Attachment
 from portal.core.paging import Page
 from portal.core.timeutil import format_datetime
@@ -231,34 +230,24 @@ def _option(row: Row[int, str, str, str | None]) -> ClientOption:
     return ClientOption(row[0], row[1], row[2], row[3])
 
 
-def _loose(folded: str) -> str:
-    """A LIKE pattern that also matches the accented spellings: each letter that has accented
-    forms in Portuguese matches any one character; Python confirms afterwards."""
-    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return re.sub(r"[aeiouc]", "_", escaped)
-
-
 def search_clients(session: DbSession, typed: str, limit: int = SEARCH_LIMIT) -> list[ClientOption]:
-    """Clients (organisations with client_since) by name, accents and case ignored, names
-    starting with the text first, or by identifier prefix. Both statements walk the clients
-    in name order (ix_organisations_client_name) and stop at their limit."""
-    words = " ".join(fold(typed).split())[:100]
-    base = _clients().order_by(Organisation.name)
+    """Clients (organisations with client_since) by identifier prefix or by name, accents and
+    case ignored, names starting with the text first. Each statement walks the clients in name
+    order (ix_organisations_client_name) and stops at its limit."""
+    words = " ".join(typed.split())[:100]
+    base = _clients().order_by(Organisation.name, Organisation.id)
     if not words:
         return [_option(row) for row in session.execute(base.limit(limit))]
-    code = re.sub(r"[^0-9A-Za-z]", "", typed).upper()
     found: dict[int, ClientOption] = {}
-    if code and any(c.isdigit() for c in code):
-        rows = session.execute(base.where(Organisation.identifier.like(f"{code}%")).limit(limit))
-        found.update((row.id, _option(row)) for row in rows)
-    pattern = _loose(words)
-    for like, keep in ((f"{pattern}%", str.startswith), (f"%{pattern}%", str.__contains__)):
+    conditions = [name_matches(session, words, prefix=True), name_matches(session, words)]
+    code = identifier_prefix(words)
+    if code:
+        conditions.insert(0, Organisation.identifier.startswith(code, autoescape=True))
+    for condition in conditions:
         if len(found) >= limit:
             break
-        query = base.where(Organisation.name.ilike(like, escape="\\")).limit(limit * 5)
-        for row in session.execute(query):
-            if row.id not in found and keep(fold(row.name), words):
-                found[row.id] = _option(row)
+        for row in session.execute(base.where(condition).limit(limit)):
+            found.setdefault(row.id, _option(row))
     return list(found.values())[:limit]
 
 

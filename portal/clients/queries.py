@@ -56,23 +56,35 @@ class ClientFilters:
     category_id: int | None = None
 
 
-def _name_contains(session: DbSession, typed: str) -> ColumnElement[bool]:
-    """The name contains what was typed, ignoring case and accents (as fulltext.fold)."""
-    folded = fold(typed)
+def name_matches(session: DbSession, typed: str, *, prefix: bool = False) -> ColumnElement[bool]:
+    """The organisation's name contains (or, with `prefix`, starts with) what was typed,
+    ignoring case and accents (as fulltext.fold). The one name search of the area: the client
+    list, the wizard's known organisations and the occurrence form's client picker."""
+    folded = fold(" ".join(typed.split()))
     if session.get_bind().dialect.name == "postgresql":
         name = func.lower(func.unaccent(Organisation.name))
+        if prefix:
+            return name.startswith(folded, autoescape=True)
         return name.contains(folded, autoescape=True)
     pattern = "".join(_GLOB_CLASSES.get(char, char) for char in folded)
-    return Organisation.name.op("GLOB")(f"*{pattern}*")
+    return Organisation.name.op("GLOB")(f"{pattern}*" if prefix else f"*{pattern}*")
 
 
-def _text_condition(session: DbSession, typed: str) -> ColumnElement[bool] | None:
+def identifier_prefix(typed: str) -> str | None:
+    """What was typed as the start of an IBGE code or CNPJ (punctuation dropped), if it holds
+    a digit; None when it reads as a name only."""
+    identifier = re.sub(r"[^0-9A-Za-z]", "", typed).upper()
+    return identifier if identifier and any(c.isdigit() for c in identifier) else None
+
+
+def name_or_identifier(session: DbSession, typed: str) -> ColumnElement[bool] | None:
+    """The name contains the text, or the identifier starts with it; None for no text."""
     typed = " ".join(typed.split())
     if not typed:
         return None
-    conditions = [_name_contains(session, typed)]
-    identifier = re.sub(r"[^0-9A-Za-z]", "", typed).upper()
-    if identifier and any(c.isdigit() for c in identifier):
+    conditions = [name_matches(session, typed)]
+    identifier = identifier_prefix(typed)
+    if identifier:
         conditions.append(Organisation.identifier.startswith(identifier, autoescape=True))
     return or_(*conditions)
 
@@ -89,7 +101,7 @@ def client_list(
         conditions.append(Organisation.company_type_id == filters.company_type_id)
     if filters.category_id:
         conditions.append(Organisation.category_id == filters.category_id)
-    text = _text_condition(session, filters.text)
+    text = name_or_identifier(session, filters.text)
     if text is not None:
         conditions.append(text)
     total = session.scalar(select(func.count()).select_from(Organisation).where(*conditions)) or 0

@@ -4,16 +4,16 @@ entries. Also the search for known organisations a client can be started from.""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.clients.models import Contact, Organisation
 from portal.clients.policy import can_manage_clients, can_see_clients
+from portal.clients.queries import name_or_identifier
 from portal.clients.wizard import (
     ADDRESS_FIELDS,
     DuplicateClient,
@@ -235,17 +235,10 @@ def find_prospects(
     """Known organisations that are not clients yet, by name or identifier (IBGE code, CNPJ),
     in name order, a page of 20 at a time (read along ix_organisations_client_name)."""
     require(can_manage_clients(actor))
-    words = " ".join((text or "").split())
     query = select(Organisation).where(Organisation.client_since.is_(None))
-    if words:
-        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions: list[ColumnElement[bool]] = [
-            Organisation.name.ilike(f"%{escaped}%", escape="\\")
-        ]
-        compact = re.sub(r"[.\-/\s]", "", words).upper()
-        if compact.isalnum():
-            conditions.append(Organisation.identifier.startswith(compact, autoescape=True))
-        query = query.where(or_(*conditions))
+    condition = name_or_identifier(session, text or "")
+    if condition is not None:
+        query = query.where(condition)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, page)
     rows = session.scalars(

@@ -656,3 +656,15 @@ def test_the_search_pages_in_sql(
     assert second.count('name="organisation_id"') == 20
     by_code = client.get(START, query_string={"q": "29"}).get_data(as_text=True)
     assert "Bahia" in by_code or "Abaíra" in by_code
+
+
+def test_the_search_ignores_accents_and_case(
+    auth: AuthActions, client: FlaskClient, admin: User
+) -> None:
+    client_services.load_ibge_organisations(db.session, SETUP)
+    db.session.commit()
+    auth.login(admin)
+    for typed in ("SAO GONCALO DOS CAMPOS", "são gonçalo dos campos", "2929305"):
+        html = client.get(START, query_string={"q": typed}).get_data(as_text=True)
+        assert "São Gonçalo dos Campos" in html, typed
+        assert "1 ente encontrado" in html, typed
