@@ -59,7 +59,12 @@ class SupportGroup(Model):
 
 class User(Model):
     __tablename__ = "users"
-    __table_args__ = (Index("ix_users_org_active_name", "organisation_id", "active", "full_name"),)
+    __table_args__ = (
+        Index("ix_users_org_active_name", "organisation_id", "active", "full_name"),
+        # The staff pickers (assignee, the Ocorrências author filter) read agents and admins
+        # by name without scanning every requester.
+        Index("ix_users_role_name", "role", "full_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cpf: Mapped[str] = mapped_column(String(11), unique=True)

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from portal.accounts import reset
 from portal.accounts import services as accounts
 from portal.accounts.forms import (
     ChangePasswordForm,
@@ -81,7 +82,7 @@ def logout() -> Response:
 def forgot_password() -> Response | str:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(
+        reset.request_password_reset(
             db.session, form.corporate_email.data, form.personal_email.data
         )
         db.session.commit()
@@ -92,13 +93,13 @@ def forgot_password() -> Response | str:
 @bp.route("/redefinir-senha/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> Response | str | tuple[str, int]:
     try:
-        accounts.find_valid_reset_token(db.session, token)
+        reset.find_valid_reset_token(db.session, token)
     except ServiceError as exc:
         return render_template("accounts/reset_invalid.html", message=str(exc)), http_status(exc)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(db.session, token, form.password.data)
+            reset.reset_password(db.session, token, form.password.data)
         except ValidationError as exc:
             form.password.errors = [*form.password.errors, str(exc)]
         except ServiceError as exc:

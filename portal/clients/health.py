@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, ScalarResult, func, select
 
 from portal.clients.models import ClientRequestCount, ClientRequestDay, Impact, Occurrence
 from portal.core.database import DbSession
@@ -130,15 +131,24 @@ def _median(values: list[timedelta]) -> timedelta | None:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def _seconds_to_resolve(session: DbSession) -> ColumnElement[Any]:
+    """Opening to resolution in seconds, computed by the database: a busy client's page then
+    reads numbers, not two timestamps per row to parse."""
+    SR = ServiceRequest  # noqa: N806
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", SR.resolved_at - SR.opened_at)
+    return (func.julianday(SR.resolved_at) - func.julianday(SR.opened_at)) * 86400.0
+
+
 def _latest_resolutions(session: DbSession, organisation_id: int, start: date) -> list[timedelta]:
     """Opening-to-resolution times of the latest resolutions since `start`, newest first, one
     more than the sample so the caller knows whether it was capped."""
     since = datetime.combine(start, time.min, tzinfo=UTC)
     SR = ServiceRequest  # noqa: N806
-    rows = session.execute(
-        select(SR.opened_at, SR.resolved_at)
+    seconds: ScalarResult[Any] = session.scalars(
+        select(_seconds_to_resolve(session))
         .where(SR.organisation_id == organisation_id, SR.resolved_at >= since)
         .order_by(SR.resolved_at.desc())
         .limit(MEDIAN_SAMPLE + 1)
     )
-    return [resolved - opened for opened, resolved in rows if resolved is not None]
+    return [timedelta(seconds=round(float(value))) for value in seconds if value is not None]

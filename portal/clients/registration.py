@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from portal.accounts import reset
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.clients.models import Contact, Organisation
@@ -102,7 +103,7 @@ def _external_user(
         phone=item["phone"] or None,
         organisation=org,
     )
-    accounts.send_first_access(session, user)
+    reset.send_first_access(session, user)
     return user.id
 
 

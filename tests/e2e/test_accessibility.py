@@ -640,10 +640,10 @@ def world(app: Flask) -> dict[str, Any]:
             .order_by(ServiceRequest.id)
             .limit(1)
         )
-    from portal.accounts import services as accounts
+    from portal.accounts import reset
 
     felipe = db.session.scalar(select(User).where(User.cpf == CPF["felipe"]))
-    accounts.request_password_reset(db.session, felipe.email, felipe.email)
+    reset.request_password_reset(db.session, felipe.email, felipe.email)
     db.session.commit()
     body = db.session.scalars(
         select(OutboxEmail.body_text).order_by(OutboxEmail.id.desc()).limit(1)
