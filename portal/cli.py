@@ -149,6 +149,27 @@ def user_set_password(cpf: str, password: str) -> None:
     click.echo("Senha alterada.")
 
 
+@user_cli.command("cadastro")
+@click.option("--cpf", required=True)
+@click.option("--revoke", is_flag=True, help="Retirar a permissão.")
+@with_appcontext
+def user_cadastro(cpf: str, revoke: bool) -> None:
+    """Give an agent the "cadastro" permission (register and edit clients), or take it."""
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+
+    try:
+        user = db.session.scalar(select(User).where(User.cpf == accounts.parse_cpf(cpf)))
+        if user is None:
+            raise ServiceError("Usuário não encontrado.")
+        accounts.set_client_registration(db.session, COMMAND_LINE, user, not revoke)
+        db.session.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo("Permissão de cadastro retirada." if revoke else "Permissão de cadastro dada.")
+
+
 @mail_cli.command("failed")
 @with_appcontext
 def mail_failed() -> None:

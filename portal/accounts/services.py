@@ -280,6 +280,26 @@ def _new_user(
     return user
 
 
+def set_client_registration(session: DbSession, actor: Actor, user: User, allowed: bool) -> None:
+    """Give or take an agent's "cadastro" permission (registering and editing clients). Only
+    agents hold it: admins always may, requesters never."""
+    require(can_manage_accounts(actor))
+    if allowed and user.role is not Role.AGENT:
+        raise ValidationError("A permissão de cadastro é dada a atendentes.", "role")
+    before = {"may_register_clients": user.may_register_clients}
+    user.may_register_clients = allowed
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.client_registration",
+        "user",
+        user.id,
+        before=before,
+        after={"may_register_clients": allowed},
+    )
+
+
 def find_or_create_group(session: DbSession, actor: Actor, name: str) -> SupportGroup:
     """The support group of that name, created (and audited) when it does not exist yet."""
     group = session.scalar(select(SupportGroup).where(SupportGroup.name == name))

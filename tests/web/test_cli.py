@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal.core.extensions import db
+from portal.core.models import AuditEntry
 from portal.demo import DEMO_PASSWORD, USERS
 from portal.models import (
     CatalogItem,
@@ -132,3 +133,34 @@ def test_demo_data_is_complete_and_idempotent(app: Flask) -> None:
     assert notes == {True, False}  # notes of both kinds
     groups = {g.name for g in db.session.scalars(select(SupportGroup))}
     assert {"Suporte GERID", "Suporte CadÚnico"} <= groups
+
+
+def test_the_cadastro_permission_opens_the_wizard_to_an_agent(app: Flask, make_user, auth) -> None:
+    agent = make_user(role="agent")
+    requester = make_user(role="requester")
+    auth.login(agent)
+    assert auth.client.get("/clientes/novo").status_code == 404
+    given = _run(app, "user", "cadastro", "--cpf", agent.cpf)
+    assert given.exit_code == 0, given.output
+    assert auth.client.get("/clientes/novo").status_code == 200
+    refused = _run(app, "user", "cadastro", "--cpf", requester.cpf)
+    assert refused.exit_code != 0 and "atendentes" in refused.output
+    taken = _run(app, "user", "cadastro", "--cpf", agent.cpf, "--revoke")
+    assert taken.exit_code == 0, taken.output
+    assert auth.client.get("/clientes/novo").status_code == 404
+    db.session.expire_all()
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_id == agent.id)
+    ).all()
+    assert actions.count("user.client_registration") == 2
+
+
+def test_load_ibge_once(app: Flask) -> None:
+    first = _run(app, "org", "load-ibge")
+    assert first.exit_code == 0 and "5597" in first.output, first.output
+    again = _run(app, "org", "load-ibge")
+    assert again.exit_code == 0 and "adicionados: 0" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 5597
+    feira = db.session.scalar(select(Organisation).where(Organisation.identifier == "2910800"))
+    assert feira is not None and feira.name == "Feira de Santana" and feira.uf == "BA"
+    assert feira.client_since is None
