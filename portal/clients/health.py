@@ -21,7 +21,7 @@ from portal.requests.lifecycle import ACTIVE_STATES
 from portal.requests.models import ServiceRequest
 
 WINDOW_DAYS = 90
-MEDIAN_SAMPLE = 500
+MEDIAN_SAMPLE = 200
 
 
 @dataclass(frozen=True)
@@ -120,15 +120,14 @@ def health_summary(session: DbSession, organisation_id: int, today: date) -> Hea
     )
 
 
-def _median(values: list[timedelta]) -> timedelta | None:
+def _median(seconds: list[float]) -> timedelta | None:
     """The exact median (the mean of the middle two for an even count)."""
-    if not values:
+    if not seconds:
         return None
-    ordered = sorted(values)
+    ordered = sorted(seconds)
     middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
+    value = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return timedelta(seconds=round(value))
 
 
 def _seconds_to_resolve(session: DbSession) -> ColumnElement[Any]:
@@ -140,7 +139,7 @@ def _seconds_to_resolve(session: DbSession) -> ColumnElement[Any]:
     return (func.julianday(SR.resolved_at) - func.julianday(SR.opened_at)) * 86400.0
 
 
-def _latest_resolutions(session: DbSession, organisation_id: int, start: date) -> list[timedelta]:
+def _latest_resolutions(session: DbSession, organisation_id: int, start: date) -> list[float]:
     """Opening-to-resolution times of the latest resolutions since `start`, newest first, one
     more than the sample so the caller knows whether it was capped."""
     since = datetime.combine(start, time.min, tzinfo=UTC)
@@ -151,4 +150,4 @@ def _latest_resolutions(session: DbSession, organisation_id: int, start: date) -
         .order_by(SR.resolved_at.desc())
         .limit(MEDIAN_SAMPLE + 1)
     )
-    return [timedelta(seconds=round(float(value))) for value in seconds if value is not None]
+    return [float(value) for value in seconds if value is not None]

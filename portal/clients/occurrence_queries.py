@@ -41,7 +41,7 @@ from portal.core.web import int_or_none
 from portal.requests.models import ServiceRequest
 from portal.requests.queries import clamp_page, count_to_horizon
 
-PAGE_SIZE = 25
+PAGE_SIZE = 20
 PAGES_AHEAD = 10
 SEARCH_LIMIT = 20
 CSV_BATCH = 500

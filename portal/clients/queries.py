@@ -26,7 +26,7 @@ from portal.requests.models import ServiceRequest
 PER_PAGE = 25
 PEOPLE_SHOWN = 50
 LATEST_REQUESTS = 10
-LATEST_OCCURRENCES = 20
+LATEST_OCCURRENCES = 10
 
 
 def _variants() -> dict[str, str]:

@@ -21,6 +21,7 @@ from portal.accounts.models import User
 from portal.clients import occurrence_queries as queries
 from portal.clients import occurrences as services
 from portal.clients.models import OCCURRENCE_OWNER, Occurrence, OccurrenceCategory, Organisation
+from portal.clients.occurrence_queries import PAGE_SIZE
 from portal.clients.occurrence_routes import client_page_url
 from portal.core.errors import Forbidden, FormErrors, ValidationError
 from portal.core.extensions import db
@@ -374,17 +375,18 @@ def test_list_filters(
 def test_list_pages_in_sql_newest_first(scene: Scene, auth: AuthActions) -> None:
     made = [
         record(scene, scene.ana, scene.salvador, occurred_on=date(2024, 1, 1) + timedelta(days=n))
-        for n in range(27)
+        for n in range(PAGE_SIZE + 2)
     ]
     newest_first = [o.id for o in reversed(made)]
     auth.login(scene.ana)
     first = _html(auth.client.get("/ocorrencias"))
-    assert _shown_ids(first) == newest_first[:25]
-    assert "de 27" in first and 'rel="next"' in first
+    assert _shown_ids(first) == newest_first[:PAGE_SIZE]
+    assert f"de {PAGE_SIZE + 2}" in first and 'rel="next"' in first
     second = _html(auth.client.get("/ocorrencias", query_string={"pagina": 2}))
-    assert _shown_ids(second) == newest_first[25:]
+    assert _shown_ids(second) == newest_first[PAGE_SIZE:]
     # Past the last page: the last page.
-    assert _shown_ids(_html(auth.client.get("/ocorrencias?pagina=99"))) == newest_first[25:]
+    last = _html(auth.client.get("/ocorrencias?pagina=99"))
+    assert _shown_ids(last) == newest_first[PAGE_SIZE:]
 
 
 def test_list_counts_only_ten_pages_ahead(scene: Scene) -> None:
