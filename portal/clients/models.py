@@ -225,6 +225,23 @@ class Occurrence(Model):
     def impact_enum(self) -> Impact:
         return Impact(self.impact)
 
+    # The flat names the list templates read (OccurrenceLine has the same ones).
+    @property
+    def category_name(self) -> str:
+        return self.category.name
+
+    @property
+    def client_name(self) -> str:
+        return self.organisation.display_name
+
+    @property
+    def author_name(self) -> str:
+        return self.author.full_name
+
+    @property
+    def request_number(self) -> str | None:
+        return self.request.number if self.request else None
+
 
 class ClientWizard(Model):
     """The client-registration wizard's state between steps, kept on the server so the wizard

@@ -29,6 +29,7 @@ from portal.clients.models import (
     OccurrenceCategory,
     Organisation,
 )
+from portal.clients.occurrence_lines import OccurrenceLine, occurrence_lines
 from portal.clients.occurrences import parse_date
 from portal.clients.queries import identifier_prefix, name_matches
 from portal.clients.services import UFS
@@ -140,18 +141,14 @@ LIST_OPTIONS = (
 
 def occurrence_page(
     session: DbSession, filters: OccurrenceFilters, page: int = 1, per_page: int = PAGE_SIZE
-) -> Page[Occurrence]:
-    """One page of the list, newest first: the page's ids by index, then their rows with
-    category, client, author and request in one statement."""
+) -> Page[OccurrenceLine]:
+    """One page of the list, newest first: the page's ids by index, then their lines in one
+    statement."""
     ids = _ordered_ids(filters)
     total, more = count_to_horizon(session, ids.order_by(None), page, per_page, PAGES_AHEAD)
     page = clamp_page(page, total, per_page)
     page_ids = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
-    rows: list[Occurrence] = []
-    if page_ids:
-        query = select(Occurrence).where(Occurrence.id.in_(page_ids)).options(*LIST_OPTIONS)
-        found = {o.id: o for o in session.scalars(query).unique()}
-        rows = [found[i] for i in page_ids if i in found]
+    rows = occurrence_lines(session, page_ids)
     return Page(rows=rows, total=total, page=page, per_page=per_page, more=more)
 
 

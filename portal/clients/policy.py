@@ -3,12 +3,16 @@ live. Clients and occurrences are staff-only; requesters get 404 everywhere in t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from portal.core.actors import Actor, SystemActor, administers
 
-if TYPE_CHECKING:
-    from portal.clients.models import Occurrence
+
+class Authored(Protocol):
+    """An occurrence, or a list line of one: what the rule reads."""
+
+    @property
+    def author_id(self) -> int: ...
 
 
 def can_see_clients(actor: Actor) -> bool:
@@ -32,7 +36,7 @@ def can_record_occurrence(actor: Actor) -> bool:
     return can_see_clients(actor)
 
 
-def can_edit_occurrence(actor: Actor, occurrence: Occurrence) -> bool:
+def can_edit_occurrence(actor: Actor, occurrence: Authored) -> bool:
     """Only its author changes an occurrence's text, category, impact or date."""
     return not isinstance(actor, SystemActor) and actor.id == occurrence.author_id
 

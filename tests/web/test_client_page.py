@@ -505,7 +505,7 @@ def test_the_client_page_reads_indexes_never_a_whole_history(history) -> None:
         found = [p for s, p in plans if fragment in s]
         assert found and all(re.search(index, p) for p in found), (index, found)
 
-    uses("ix_occurrences_org_date", "FROM occurrences")
+    uses("ix_occurrences_org_date", "WHERE occurrences.organisation_id =")
     uses("ix_service_requests_org_resolved", "service_requests.resolved_at >=")
     uses("ix_service_requests_org_opened", "ORDER BY service_requests.opened_at DESC")
     uses("pk_client_request_days|sqlite_autoindex_client_request_days", "FROM client_request_days")
