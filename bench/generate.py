@@ -2,13 +2,15 @@
 
     python bench/generate.py --url sqlite:///instance/bench.db --requests 1000000 --seed 1
 
-The shape: 5,570 municipalities and 27 states, a few users each, agents in the two support
-groups, requests over three years across every catalog item and state (most closed), 0 to 50
-timeline entries each, followers and attachment rows on some. One user ("heavy") has thousands
-of requests so deep pages can be measured, and one request has exactly 50 timeline entries.
-The Base de Conhecimento gets 10,000 articles and every request its searchable text
-(bench/knowledge.py). Rows go in with executemany in large batches (no ORM object per row);
-the output is the same for the same --seed.
+The shape: the 5,570 municipalities and 27 states of the IBGE list, each registered as a
+client with 1-3 contacts, a few users each, agents in the two support groups, requests over
+three years across every catalog item and state (most closed), 0 to 50 timeline entries each,
+followers and attachment rows on some. One user ("heavy") has thousands of requests so deep
+pages can be measured, and one request has exactly 50 timeline entries. The Base de
+Conhecimento gets 10,000 articles and every request its searchable text (bench/knowledge.py).
+The clients get 200,000 occurrences at every size, a fortieth of them on the heavy user's
+organisation, the busy client (bench/clients.py). Rows go in with executemany in large
+batches (no ORM object per row); the output is the same for the same --seed.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import knowledge
+from bench import clients, knowledge
 from portal import create_app
 from portal.accounts.services import hash_password
 from portal.catalog.data import CATALOG
 from portal.catalog.services import upsert_item
+from portal.clients import derived as client_derived
 from portal.core.actors import SystemActor
 from portal.core.cpf import make_cpf
 from portal.core.extensions import db
@@ -40,8 +43,7 @@ from portal.requests.lifecycle import State
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_PASSWORD = "bench-portal-2026"  # noqa: S105  (documented benchmark password)
 HEAVY_CPF = make_cpf("900000001")
-MUNICIPALITIES, STATES, USERS_PER_ORG = 5570, 27, 3
-UFS = "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()  # noqa: SIM905
+USERS_PER_ORG = 3
 # Share of requests per state: most are closed, as in a portal that has run for years.
 STATE_WEIGHTS = {
     State.CLOSED: 70,
@@ -171,34 +173,14 @@ ATTACHMENT_COLUMNS = (
 )  # fmt: skip
 BULK_TABLES = (
     "service_requests", "timeline_entries", "followers", "attachments", "request_texts",
+    "client_contacts", "occurrences",
 )  # fmt: skip
 
 
-def _people(conn: sa.Connection, t: dict) -> tuple[list[dict], list[int]]:
-    """Organisations, their users and the agents; returns (requesters, agent ids)."""
-    orgs = [
-        {
-            "id": i + 1,
-            "kind": "municipio",
-            "identifier": f"{1000000 + i}",
-            "name": f"Prefeitura Municipal {i + 1:04d}",
-            "uf": UFS[i % 27],
-            "active": True,
-            "created_at": NOW,
-        }
-        for i in range(MUNICIPALITIES)
-    ] + [
-        {
-            "id": MUNICIPALITIES + i + 1,
-            "kind": "estado",
-            "identifier": f"{11 + i}",
-            "name": f"Governo do Estado {UFS[i]}",
-            "uf": UFS[i],
-            "active": True,
-            "created_at": NOW,
-        }
-        for i in range(STATES)
-    ]
+def _people(conn: sa.Connection, t: dict, rng: random.Random) -> tuple[list[dict], list[int]]:
+    """Organisations (the IBGE list, as clients), their users and the agents; returns
+    (requesters, agent ids)."""
+    orgs = clients.organisations(conn, rng, NOW)
     conn.execute(t["organisations"].insert(), orgs)
     password_hash = hash_password(BENCH_PASSWORD)
     users = []
@@ -251,10 +233,14 @@ def _people(conn: sa.Connection, t: dict) -> tuple[list[dict], list[int]]:
     return requesters, agents
 
 
-def generate(url: str, requests: int, seed: int, articles: int) -> dict[str, float]:
+def generate(
+    url: str, requests: int, seed: int, articles: int, occurrences: int = clients.OCCURRENCES
+) -> dict[str, float]:
     rng = random.Random(seed)
-    # Texts and the knowledge base draw from their own streams: the requests stay as they were.
+    # Texts, the knowledge base and the clients draw from their own streams: the requests stay
+    # as they were.
     text_rng, kb_rng = random.Random(seed + 1), random.Random(seed + 2)
+    client_rng = random.Random(seed + 3)
     engine = sa.create_engine(url)
     meta = sa.MetaData()
     meta.reflect(engine)
@@ -269,7 +255,7 @@ def generate(url: str, requests: int, seed: int, articles: int) -> dict[str, flo
         items = list(
             conn.execute(sa.select(t["catalog_items"].c.id, t["catalog_items"].c.group_id))
         )
-        requesters, agents = _people(conn, t)
+        requesters, agents = _people(conn, t, client_rng)
         timings["people"] = time.perf_counter() - started
 
         # Indexes are built once at the end (sorting is much cheaper than a million random
@@ -278,6 +264,7 @@ def generate(url: str, requests: int, seed: int, articles: int) -> dict[str, flo
         for name, _ in indexes:
             conn.exec_driver_sql(f"DROP INDEX {name}")
         derived.uninstall(conn)
+        client_derived.uninstall(conn)
         loader = Loader(conn)
         texts = knowledge.RequestTexts(loader)
         states = list(STATE_WEIGHTS)
@@ -361,10 +348,27 @@ def generate(url: str, requests: int, seed: int, articles: int) -> dict[str, flo
             now=NOW,
         )
         timings["knowledge"] = time.perf_counter() - started - timings["people"] - timings["rows"]
+        clients.load(
+            conn,
+            loader,
+            client_rng,
+            requesters=requesters,
+            agents=agents,
+            busy=requesters[0]["organisation_id"],
+            busy_requests=heavy_share,
+            requests=requests,
+            occurrences=occurrences,
+            now=NOW,
+        )
+        timings["clients"] = (
+            time.perf_counter() - started - sum(timings[k] for k in ("people", "rows", "knowledge"))
+        )
         for _, ddl in indexes:
             conn.exec_driver_sql(ddl)
         derived.rebuild(conn)
         derived.install(conn)
+        client_derived.rebuild(conn)
+        client_derived.install(conn)
         conn.execute(sa.delete(t["counters"]).where(t["counters"].c.name == "request"))
         conn.execute(t["counters"].insert(), [{"name": "request", "value": requests}])
         if not sqlite:
@@ -380,7 +384,9 @@ def generate(url: str, requests: int, seed: int, articles: int) -> dict[str, flo
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
     timings["indexes"] = (
-        time.perf_counter() - started - timings["people"] - timings["rows"] - timings["knowledge"]
+        time.perf_counter()
+        - started
+        - sum(timings[k] for k in ("people", "rows", "knowledge", "clients"))
     )
     timings["entries"] = entry_id
     engine.dispose()
@@ -402,19 +408,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--articles", type=int, default=knowledge.ARTICLES)
+    parser.add_argument("--occurrences", type=int, default=clients.OCCURRENCES)
     parser.add_argument("--keep", action="store_true", help="do not drop existing tables first")
     args = parser.parse_args(argv)
     if args.url.startswith("sqlite:///"):  # a fresh clone has no instance/ yet
         Path(args.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     prepare(args.url, reset=not args.keep)
-    timings = generate(args.url, args.requests, args.seed, args.articles)
+    timings = generate(args.url, args.requests, args.seed, args.articles, args.occurrences)
     total = time.perf_counter() - started
     print(
         f"{args.requests} requests, {int(timings['entries'])} timeline entries, "
-        f"{args.articles} articles ({int(timings['versions'])} versions) in {total:.1f} s "
+        f"{args.articles} articles ({int(timings['versions'])} versions), "
+        f"{args.occurrences} occurrences in {total:.1f} s "
         f"(people {timings['people']:.1f} s, rows and texts {timings['rows']:.1f} s, "
-        f"knowledge base {timings['knowledge']:.1f} s, "
+        f"knowledge base {timings['knowledge']:.1f} s, clients {timings['clients']:.1f} s, "
         f"indexes and derived tables {timings['indexes']:.1f} s); "
         f"heavy user CPF {HEAVY_CPF}, password {BENCH_PASSWORD}"
     )

@@ -43,6 +43,10 @@ from portal.core.fulltext import terms  # noqa: E402
 from portal.models import format_number  # noqa: E402
 
 AGENT_CPF = make_cpf("800000000")
+# What the client pages must show for the check before driving them.
+CLIENT_LIST_MARKERS = ("Clientes cadastrados", 'href="/clientes/')  # a table with rows
+# Besides the busy client's IBGE code: its health summary and its occurrences.
+CLIENT_PAGE_MARKERS = ("Saúde do cliente", 'class="occurrence-list"')
 # Each wrk thread has its own Lua state: count there, add up in done().
 WRK_COUNTER = """
 local threads = {{}}
@@ -225,16 +229,18 @@ def ensure_wrk() -> None:
 
 
 def generated(url: str, requests: int) -> bool:
-    """Whether `url` already holds a generated database of this size (runs add a few rows)."""
+    """Whether `url` already holds a generated database of this size (runs add a few rows),
+    clients and occurrences included (a database generated before them is made anew)."""
     import sqlalchemy as sa
 
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return False
     try:
         value = _scalar(url, "SELECT value FROM counters WHERE name = 'request'")
+        occurrences = _scalar(url, "SELECT count(*) FROM occurrences")
     except sa.exc.DBAPIError:
         return False
-    return value is not None and requests <= value < requests + 100_000
+    return value is not None and requests <= value < requests + 100_000 and bool(occurrences)
 
 
 MESSAGE_BODY = "Mensagem de carga"
@@ -330,6 +336,26 @@ def sample_article_path(url: str) -> str:
     return f"/base-de-conhecimento/{row['number']}-{row['slug']}"
 
 
+def busy_client(url: str) -> tuple[int, str]:
+    """(id, identifier) of the client with the most requests and a fortieth of the
+    occurrences: the heavy user's organisation (bench/clients.py)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.text(
+                    "SELECT o.id, o.identifier FROM organisations o "
+                    "JOIN users u ON u.organisation_id = o.id WHERE u.cpf = :cpf"
+                ),
+                {"cpf": HEAVY_CPF},
+            ).one()
+    finally:
+        engine.dispose()
+    return row.id, row.identifier
+
+
 def queue_length(url: str, cpf: str) -> int:
     """Active requests in the queues of the agent with this CPF (for its deepest page)."""
     total = _scalar(
@@ -400,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         queue_deep = min(500, queue_length(url, AGENT_CPF) // 20)
         article = sample_article_path(url)
         article_number = article.split("/")[-1][:9]
+        busy, busy_identifier = busy_client(url)
         endpoints = [
             ("ceiling: bare route", None, ceiling_base, "/", "ok", 200, None),
             ("ceiling: 25-row table", None, ceiling_base, "/table", "<table>", 200, None),
@@ -482,6 +509,27 @@ def main(argv: list[str] | None = None) -> int:
                 base,
                 f"/atendimento?pagina={queue_deep}",
                 f"Linhas {(queue_deep - 1) * 20 + 1} -",
+                200,
+                None,
+            ),
+            # Clients and occurrences (staff only): the list, the busy client's page with its
+            # 90-day health summary, and the occurrences filtered by impact.
+            ("clientes", agent, base, "/clientes", CLIENT_LIST_MARKERS, 200, None),
+            (
+                "cliente",
+                agent,
+                base,
+                f"/clientes/{busy}",
+                (busy_identifier, *CLIENT_PAGE_MARKERS),
+                200,
+                None,
+            ),
+            (
+                "ocorrencias-negativo",
+                agent,
+                base,
+                "/ocorrencias?impacto=negativo",
+                ("Ocorrências 1 - ", "NEGATIVO"),
                 200,
                 None,
             ),

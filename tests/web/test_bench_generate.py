@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bench import clients as client_words
 from bench import generate
 from bench import knowledge as knowledge_words
 
@@ -34,6 +35,42 @@ KB_QUERIES = (
     "SELECT count(*) FROM request_texts t JOIN service_requests r ON r.id = t.request_id"
     " WHERE t.body LIKE r.description || '%'",
 )
+
+CLIENT_QUERIES = (
+    "SELECT count(*), count(client_since), count(DISTINCT identifier) FROM organisations",
+    "SELECT o.kind, t.name, c.name, count(*) FROM organisations o"
+    " JOIN company_types t ON t.id = o.company_type_id"
+    " JOIN client_categories c ON c.id = o.category_id GROUP BY 1, 2, 3 ORDER BY 1",
+    "SELECT identifier, name, uf FROM organisations WHERE identifier IN ('2927408', '29')"
+    " ORDER BY identifier",
+    "SELECT min(n), max(n), count(*) FROM"
+    " (SELECT count(*) n FROM client_contacts GROUP BY organisation_id) x",
+    "SELECT count(c.user_id), count(DISTINCT c.user_id), sum(u.organisation_id = c.organisation_id)"
+    " FROM client_contacts c LEFT JOIN users u ON u.id = c.user_id",
+    "SELECT impact, count(*) FROM occurrences GROUP BY impact ORDER BY impact",
+    "SELECT o.organisation_id, count(*) FROM occurrences o GROUP BY o.organisation_id"
+    " ORDER BY count(*) DESC, o.organisation_id LIMIT 2",
+    "SELECT organisation_id FROM users WHERE cpf = :cpf",
+    "SELECT count(*) FROM occurrences o JOIN organisations g ON g.id = o.organisation_id"
+    " WHERE o.uf = g.uf",
+    "SELECT count(o.request_id), sum(r.organisation_id = o.organisation_id) FROM occurrences o"
+    " LEFT JOIN service_requests r ON r.id = o.request_id",
+    "SELECT min(o.occurred_on), max(o.occurred_on), count(DISTINCT o.category_id),"
+    " count(DISTINCT o.author_id), sum(u.role = 'agent') = count(*) FROM occurrences o"
+    " JOIN users u ON u.id = o.author_id",
+    "SELECT extra FROM organisations WHERE identifier IN ('2927408', '29') ORDER BY identifier",
+)
+
+
+def _clients(url: str) -> list[list[tuple]]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        results = [
+            [tuple(r) for r in conn.execute(sa.text(q), {"cpf": generate.HEAVY_CPF})]
+            for q in CLIENT_QUERIES
+        ]
+    engine.dispose()
+    return results
 
 
 def _summary(url: str) -> tuple:
@@ -78,6 +115,7 @@ def test_generator_is_valid_and_deterministic(tmp_path: Path) -> None:
     first, second = (f"sqlite:///{tmp_path / 'new' / name}" for name in ("a.db", "b.db"))
     for url in (first, second):
         argv = ["--url", url, "--requests", "400", "--seed", "7", "--articles", "300"]
+        argv += ["--occurrences", "4000"]
         assert generate.main(argv) == 0
     summary = _summary(first)
     assert summary == _summary(second)
@@ -111,6 +149,37 @@ def test_generator_is_valid_and_deterministic(tmp_path: Path) -> None:
     assert documents_found > total * 0.3 and kinds[0] == "item" and "article" in kinds
     assert 400 * 0.05 < _found(first, knowledge_words.QUEUE_WORD)[1] < 400 * 0.4
     assert requests_found == 0  # the search word is not in the requests' texts
+
+    found = _clients(first)
+    assert found == _clients(second)
+    orgs, kinds, places, contacts, users, impacts, busiest, heavy_org, same_uf, cites = found[:10]
+    span, extras = found[10:]
+    # Every município and UF of the IBGE list, registered as a client.
+    assert orgs == [(5597, 5597, 5597)]
+    assert kinds == [
+        ("estado", "Estado", client_words.STATE_CATEGORY, 27),
+        ("municipio", "Município", client_words.MUNICIPAL_CATEGORY, 5570),
+    ]
+    assert places == [("29", "Bahia", "BA"), ("2927408", "Salvador", "BA")]
+    low, high, with_contacts = contacts[0]
+    assert (low, high, with_contacts) == (1, 3, 5597)
+    linked, distinct, own = users[0]
+    assert linked > 1000 and linked == distinct == own  # each user once, of its own client
+    shares = {impact: n / 4000 for impact, n in impacts}
+    assert 0.25 < shares["positivo"] < 0.35 and 0.40 < shares["neutro"] < 0.50
+    assert 0.20 < shares["negativo"] < 0.30
+    # The busy client is the heavy user's organisation, with a fortieth of the occurrences.
+    assert busiest[0] == (heavy_org[0][0], 4000 // 40) and busiest[1][1] < 4000 // 40
+    assert same_uf == [(4000,)]  # the client's UF, copied
+    cited, of_their_client = cites[0]
+    assert cited > 40 and of_their_client == cited
+    first_day, last_day, categories, authors, all_agents = span[0]
+    assert "2023-11-02" <= first_day < "2024-01-01" and "2026-09-01" < last_day <= "2026-11-01"
+    assert categories == 5 and authors > 30 and all_agents
+    # The category's own fields.
+    state_extra, city_extra = (json.loads(extra) for (extra,) in extras)
+    assert set(state_extra) == {"coordenacao_estadual"}
+    assert set(city_extra) == {"gestor_municipal", "familias_cadastradas"}
 
 
 def test_autoclose_bench_closes_every_due_request_on_a_copy(tmp_path: Path) -> None:
@@ -164,6 +233,9 @@ def test_page_bench_runs_every_endpoint_and_undoes_its_writes(tmp_path: Path) ->
         "queue text search",
         "POST new request",
         "POST message",
+        "clientes",
+        "cliente",
+        "ocorrencias-negativo",
     } <= set(names)
     assert any(name.startswith("agent queue p") and name != "agent queue p1" for name in names)
     for row in rows:
