@@ -115,3 +115,20 @@ def known_organisation_id(session: DbSession, data: Mapping[str, Any]) -> int | 
     if not identifier:
         return None
     return session.scalar(select(Organisation.id).where(Organisation.identifier == identifier))
+
+
+def checked_contact(
+    session: DbSession, form: Mapping[str, str], data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The contact typed in the sub-form, checked against the draft's other contacts and the
+    system's users (an external user is unique by CPF), or FormErrors on its fields."""
+    contact = parse_contact(form)
+    if repeated_cpf(contact, data.get("contacts") or []):
+        message = "Este CPF já está em outro contato desta lista."
+        raise FormErrors([ValidationError(message, PREFIX + "cpf")])
+    if contact["external"]:
+        target = known_organisation_id(session, data)
+        problem = user_elsewhere(session, contact["cpf"], target)
+        if problem:
+            raise FormErrors([ValidationError(problem, PREFIX + "cpf")])
+    return contact

@@ -3,6 +3,7 @@ the staff member who started it; another person's draft is 404 to them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from portal.clients.models import ClientWizard, Organisation
 from portal.clients.policy import can_manage_clients
 from portal.clients.wizard import ADDRESS_FIELDS, Reference
+from portal.clients.wizard_contacts import checked_contact
 from portal.core.actors import Actor
 from portal.core.database import DbSession
 from portal.core.errors import NotFound, require
@@ -94,3 +96,23 @@ def save_draft(session: DbSession, draft: ClientWizard, data: dict[str, Any]) ->
 def discard_draft(session: DbSession, draft: ClientWizard) -> None:
     session.delete(draft)
     session.flush()
+
+
+def add_contact(session: DbSession, draft: ClientWizard, form: Mapping[str, str]) -> dict[str, Any]:
+    """Append the contact typed in the sub-form to the draft's list, checked ("Adicionar
+    contato"); FormErrors on the sub-form's fields otherwise, and the draft is unchanged."""
+    data = dict(draft.data or {})
+    contact = checked_contact(session, form, data)
+    save_draft(session, draft, {**data, "contacts": [*(data.get("contacts") or []), contact]})
+    return contact
+
+
+def remove_contact(session: DbSession, draft: ClientWizard, index: int) -> dict[str, Any] | None:
+    """Take a contact off the draft's list ("Remover"); None when there is no such line."""
+    data = dict(draft.data or {})
+    contacts = list(data.get("contacts") or [])
+    if not 0 <= index < len(contacts):
+        return None
+    gone = contacts.pop(index)
+    save_draft(session, draft, {**data, "contacts": contacts})
+    return dict(gone)

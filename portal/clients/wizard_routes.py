@@ -7,6 +7,7 @@ step is a page whose form posts its fields with the button pressed ("Anterior", 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -16,14 +17,8 @@ from portal.clients import ibge, registration, wizard, wizard_drafts
 from portal.clients.models import ClientWizard, OrganisationKind
 from portal.clients.policy import can_manage_clients, can_see_clients
 from portal.clients.wizard import Reference, Step, WizardErrors
-from portal.clients.wizard_contacts import (
-    known_organisation_id,
-    parse_contact,
-    repeated_cpf,
-    typed_anything,
-    user_elsewhere,
-)
-from portal.core.errors import FormErrors, ValidationError
+from portal.clients.wizard_contacts import checked_contact, typed_anything
+from portal.core.errors import FormErrors, ServiceError, ValidationError
 from portal.core.extensions import db
 from portal.core.web import attempt, current_actor, int_or_none, only
 
@@ -151,17 +146,28 @@ def _go(draft: ClientWizard, step: Step | None) -> ResponseReturnValue:
 
 
 def _finish(
-    draft: ClientWizard, ref: Reference, data: dict[str, Any], current: Step, values: dict[str, str]
+    draft: ClientWizard,
+    ref: Reference,
+    data: dict[str, Any],
+    current: Step,
+    values: dict[str, str],
+    contact_form: Mapping[str, str] | None = None,
 ) -> ResponseReturnValue:
+    """ "Finalizar": the contact still typed in the sub-form (if any) joins the list, then one
+    service registers or updates the client, in one transaction."""
     actor = current_actor()
     editing = draft.organisation_id
     ids: list[int] = []
 
     def operation() -> int:
+        final = data
+        if contact_form is not None:
+            contact = checked_contact(db.session, contact_form, data)
+            final = {**data, "contacts": [*(data.get("contacts") or []), contact]}
         if editing:
-            org = registration.update_client(db.session, actor, editing, data)
+            org = registration.update_client(db.session, actor, editing, final)
         else:
-            org = registration.register_client(db.session, actor, data)
+            org = registration.register_client(db.session, actor, final)
         wizard_drafts.discard_draft(db.session, draft)
         return org.id
 
@@ -169,13 +175,18 @@ def _finish(
     if error is None:
         flash("Dados do cliente salvos." if editing else "Cliente cadastrado.", "success")
         return redirect(client_url(ids[0]))
-    failure = error if isinstance(error, FormErrors) else FormErrors([ValidationError(str(error))])
     step_key = error.step if isinstance(error, WizardErrors) else current.key
     failed = next(s for s in wizard.steps_for(ref, data) if s.key == step_key)
     saved = load_fresh(draft.id)
     if failed.key != current.key:
         values = wizard.form_values(ref, failed.key, saved.data)
-    return _render(saved, ref, dict(saved.data), failed, values=values, failure=failure, status=400)
+    return _render(
+        saved, ref, dict(saved.data), failed, values=values, failure=_as_form(error), status=400
+    )
+
+
+def _as_form(error: ServiceError) -> FormErrors:
+    return error if isinstance(error, FormErrors) else FormErrors([ValidationError(str(error))])
 
 
 def load_fresh(wizard_id: int) -> ClientWizard:
@@ -185,43 +196,31 @@ def load_fresh(wizard_id: int) -> ClientWizard:
 def _contacts_post(
     draft: ClientWizard, ref: Reference, data: dict[str, Any], current: Step, action: str
 ) -> ResponseReturnValue:
+    """The last step's buttons: Remover a listed contact, Adicionar contato (Enter too),
+    Finalizar (with the contact still typed, if any), Anterior."""
     form = request.form
-    contacts = list(data.get("contacts") or [])
     removed = int_or_none(form.get("remover"))
-    if removed is not None and 0 <= removed < len(contacts):
-        gone = contacts.pop(removed)
-        wizard_drafts.save_draft(db.session, draft, {**data, "contacts": contacts})
-        db.session.commit()
-        flash(f"Contato {gone.get('name')} removido da lista.", "success")
+    if removed is not None:
+        gone, _ = attempt(lambda: wizard_drafts.remove_contact(db.session, draft, removed))
+        if gone:
+            flash(f"Contato {gone.get('name')} removido da lista.", "success")
         return _go(draft, current)
     typed = {key: form.get(key, "") for key in form if key.startswith("contact_")}
-    if typed_anything(form) and action in ("adicionar", "enter", "finalizar"):
-        try:
-            contact = parse_contact(form)
-            problems = []
-            if repeated_cpf(contact, contacts):
-                message = "Este CPF já está em outro contato desta lista."
-                problems.append(ValidationError(message, "contact_cpf"))
-            elif contact["external"]:
-                target = known_organisation_id(db.session, data)
-                problem = user_elsewhere(db.session, contact["cpf"], target)
-                if problem:
-                    problems.append(ValidationError(problem, "contact_cpf"))
-            if problems:
-                raise FormErrors(problems)
-        except FormErrors as exc:
-            return _render(draft, ref, data, current, values=typed, failure=exc, status=400)
-        data = {**data, "contacts": [*contacts, contact]}
-        if action != "finalizar":
-            wizard_drafts.save_draft(db.session, draft, data)
-            db.session.commit()
-            flash(f"Contato {contact['name']} adicionado à lista.", "success")
-            return _go(draft, current)
-    elif action == "adicionar":
+    if action == "finalizar":
+        return _finish(draft, ref, data, current, typed, form if typed_anything(form) else None)
+    if action in ("adicionar", "enter") and typed_anything(form):
+        added, error = attempt(lambda: wizard_drafts.add_contact(db.session, draft, form))
+        if error is not None or added is None:
+            saved = load_fresh(draft.id)
+            failure = _as_form(error) if error else FormErrors([])
+            return _render(
+                saved, ref, dict(saved.data), current, values=typed, failure=failure, status=400
+            )
+        flash(f"Contato {added['name']} adicionado à lista.", "success")
+        return _go(draft, current)
+    if action == "adicionar":
         failure = FormErrors([ValidationError("Informe o nome do contato.", "contact_name")])
         return _render(draft, ref, data, current, values=typed, failure=failure, status=400)
-    if action == "finalizar":
-        return _finish(draft, ref, data, current, typed)
     if action == "anterior":
         previous = wizard.steps_for(ref, data)[current.number - 2]
         return _go(draft, previous)

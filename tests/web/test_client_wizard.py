@@ -668,3 +668,26 @@ def test_the_search_ignores_accents_and_case(
         html = client.get(START, query_string={"q": typed}).get_data(as_text=True)
         assert "São Gonçalo dos Campos" in html, typed
         assert "1 ente encontrado" in html, typed
+
+
+def test_finalizar_with_a_bad_typed_contact_registers_nothing(
+    auth: AuthActions, admin: User
+) -> None:
+    auth.login(admin)
+    wid = start(auth)
+    cnpj = make_cnpj("77ZZ88990001")
+    company(auth, wid, cnpj)
+    typed = contact("Dora", "111.111.111-12", "dora@empresa.com.br", external=True)
+    response = post(auth, wid, "contatos", typed, "finalizar")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "CPF inválido" in html and 'value="Dora"' in html
+    assert db.session.scalar(select(Organisation.id).where(Organisation.identifier == cnpj)) is None
+    # Corrected, the same Finalizar registers the client with the contact.
+    typed["contact_cpf"] = format_cpf(new_cpf())
+    assert post(auth, wid, "contatos", typed, "finalizar").status_code == 302
+    db.session.expire_all()
+    org = db.session.scalar(select(Organisation).where(Organisation.identifier == cnpj))
+    assert org is not None and org.is_client
+    names = db.session.scalars(select(Contact.name).where(Contact.organisation_id == org.id))
+    assert list(names) == ["Dora"]
