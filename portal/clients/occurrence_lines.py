@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from portal.accounts.models import User
 from portal.clients.models import Impact, Occurrence, OccurrenceCategory, Organisation
 from portal.core.database import DbSession
 from portal.requests.models import ServiceRequest
+
+S = TypeVar("S", bound=Select)  # any row shape
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,24 @@ class OccurrenceLine:
         return Impact(self.impact)
 
 
+def with_relations(query: S) -> S:
+    """An occurrence query joined to what a line or a CSV row names: the category, the
+    client, the author and (when cited) the request."""
+    o = Occurrence
+    return (
+        query.join(OccurrenceCategory, OccurrenceCategory.id == o.category_id)
+        .join(Organisation, Organisation.id == o.organisation_id)
+        .join(User, User.id == o.author_id)
+        .outerjoin(ServiceRequest, ServiceRequest.id == o.request_id)
+    )
+
+
 def occurrence_lines(session: DbSession, ids: list[int]) -> list[OccurrenceLine]:
     """These occurrences as list lines, in the order of `ids`."""
     if not ids:
         return []
     o = Occurrence
-    query = (
+    query = with_relations(
         select(
             o.id,
             o.impact,
@@ -55,12 +70,7 @@ def occurrence_lines(session: DbSession, ids: list[int]) -> list[OccurrenceLine]
             User.full_name,
             ServiceRequest.number,
         )
-        .join(OccurrenceCategory, OccurrenceCategory.id == o.category_id)
-        .join(Organisation, Organisation.id == o.organisation_id)
-        .join(User, User.id == o.author_id)
-        .outerjoin(ServiceRequest, ServiceRequest.id == o.request_id)
-        .where(o.id.in_(ids))
-    )
+    ).where(o.id.in_(ids))
     found = {}
     for found_row in session.execute(query):
         row = tuple(found_row)  # eleven columns: past what the typed Row spells out

@@ -29,7 +29,7 @@ from portal.clients.models import (
     OccurrenceCategory,
     Organisation,
 )
-from portal.clients.occurrence_lines import OccurrenceLine, occurrence_lines
+from portal.clients.occurrence_lines import OccurrenceLine, occurrence_lines, with_relations
 from portal.clients.occurrences import parse_date
 from portal.clients.queries import identifier_prefix, name_matches
 from portal.clients.services import UFS
@@ -282,22 +282,20 @@ def csv_lines(session: DbSession, filters: OccurrenceFilters, tz: str) -> Iterat
     """The filtered list as CSV for Brazilian Excel (UTF-8 with BOM, ";"), in batches."""
     o = Occurrence
     query = (
-        select(
-            o.occurred_on,
-            Organisation.name,
-            Organisation.identifier,
-            o.uf,
-            OccurrenceCategory.name,
-            o.impact,
-            o.description,
-            User.full_name,
-            ServiceRequest.number,
-            o.created_at,
+        with_relations(
+            select(
+                o.occurred_on,
+                Organisation.name,
+                Organisation.identifier,
+                o.uf,
+                OccurrenceCategory.name,
+                o.impact,
+                o.description,
+                User.full_name,
+                ServiceRequest.number,
+                o.created_at,
+            )
         )
-        .join(Organisation, Organisation.id == o.organisation_id)
-        .join(OccurrenceCategory, OccurrenceCategory.id == o.category_id)
-        .join(User, User.id == o.author_id)
-        .outerjoin(ServiceRequest, ServiceRequest.id == o.request_id)
         .where(*filters.conditions())
         .order_by(o.occurred_on.desc(), o.id.desc())
         .execution_options(yield_per=CSV_BATCH)
