@@ -137,6 +137,7 @@ def _session_time(key: str) -> datetime | None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from portal.home.banner import banner_context
     from portal.home.routes import high_contrast
     from portal.requests.policy import can_work
 
@@ -171,6 +172,9 @@ def register_template_helpers(app: Flask) -> None:
             "high_contrast": high_contrast,
         }
 
+    # The critical Comunicados' banner on every page (one query, only when a page shows it).
+    app.context_processor(banner_context)
+
     @app.template_filter("age")
     def _age(value: datetime | None) -> str:
         return format_age(value)
@@ -187,6 +191,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal import admin
     from portal.accounts.routes import bp as accounts_bp
     from portal.catalog.routes import bp as catalog_bp
     from portal.clients.occurrence_routes import bp as occurrences_bp
@@ -210,6 +215,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(clients_bp)
     app.register_blueprint(client_wizard_bp)
     app.register_blueprint(occurrences_bp)
+    admin.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -19,9 +19,11 @@ portal_cli = AppGroup("portal", help="Administração do Portal de Atendimento."
 org_cli = AppGroup("org", help="Entes (organizações clientes).")
 user_cli = AppGroup("user", help="Usuários.")
 mail_cli = AppGroup("mail", help="E-mails que não puderam ser entregues.")
+audit_cli = AppGroup("audit", help="Trilha de auditoria.")
 portal_cli.add_command(org_cli)
 portal_cli.add_command(user_cli)
 portal_cli.add_command(mail_cli)
+portal_cli.add_command(audit_cli)
 
 
 def _fail(exc: Exception) -> None:
@@ -197,6 +199,23 @@ def mail_retry(ids: tuple[int, ...]) -> None:
     count = retry_failed(db.session, list(ids) if ids else None)
     db.session.commit()
     click.echo(f"{count} e-mail(s) de volta à fila.")
+
+
+@audit_cli.command("verify")
+@click.option("--head", "expected_head", default=None, help="Hash da última entrada anotado antes.")
+@with_appcontext
+def audit_verify(expected_head: str | None) -> None:
+    """Walk the audit chain: exit 0 when it is whole, 1 naming the first entry altered or
+    removed. Removing the last entries leaves a whole chain: note the head it prints
+    elsewhere, and pass it later with --head."""
+    from portal.core.audit_chain import verify
+
+    report = verify(db.session, expected_head=expected_head)
+    db.session.rollback()
+    if not report.ok:
+        click.echo(report.summary, err=True)
+        sys.exit(1)
+    click.echo(report.summary)
 
 
 @portal_cli.command("run-jobs")

@@ -23,8 +23,8 @@ from portal.core.actors import DEMO_LOADER
 from portal.core.cpf import format_cpf, make_cpf
 from portal.core.database import DbSession
 from portal.core.timeutil import utcnow
+from portal.home.announcements import AnnouncementFields, publish_announcement
 from portal.home.models import Announcement
-from portal.home.services import publish_announcement
 from portal.knowledge.demo import load_demo_articles
 from portal.requests import services as requests
 from portal.requests.lifecycle import Action
@@ -98,6 +98,24 @@ USERS = [
         "admin",
         "42422253000101",
         ("Suporte GERID", "Suporte CadÚnico"),
+    ),
+]
+
+# An informação for everyone, and a crítico for Pernambuco only: signed in as Roberto (Recife),
+# its banner shows on every page until "Fechar".
+ANNOUNCEMENTS = [
+    AnnouncementFields(
+        title="Novo Portal de Atendimento",
+        body="O Pronto Cliente agora é o Portal de Atendimento. Suas solicitações antigas "
+        "continuam disponíveis em “Ver minhas solicitações”.",
+    ),
+    AnnouncementFields(
+        title="Instabilidade no Cadastro Único em Pernambuco",
+        body="A inclusão de famílias está **lenta** para os municípios de Pernambuco. "
+        "A equipe já trabalha na correção; não é preciso abrir nova solicitação.",
+        severity="critical",
+        audience="uf",
+        uf="PE",
     ),
 ]
 
@@ -295,13 +313,8 @@ def load_demo_data(session: DbSession) -> str:
     users = _ensure_users(session, orgs)
     items = {spec["slug"]: upsert_item(session, DEMO_LOADER, spec) for spec in CATALOG}
     if not session.scalar(select(func.count()).select_from(Announcement)):
-        publish_announcement(
-            session,
-            DEMO_LOADER,
-            title="Novo Portal de Atendimento",
-            body="O Pronto Cliente agora é o Portal de Atendimento. Suas solicitações antigas "
-            "continuam disponíveis em “Ver minhas solicitações”.",
-        )
+        for fields in ANNOUNCEMENTS:
+            publish_announcement(session, DEMO_LOADER, fields)
     _ensure_requests(session, users, items)
     load_demo_articles(session, users, items)
     clients_summary = load_demo_clients(session)

@@ -13,7 +13,14 @@ from portal.accounts.models import (
     User,
     group_members,
 )
-from portal.catalog.models import CatalogItem, Category, FieldType, ItemField
+from portal.catalog.models import (
+    CatalogItem,
+    Category,
+    FieldType,
+    FormVersion,
+    ItemField,
+    RoutingRule,
+)
 from portal.clients.models import (
     ClientCategory,
     ClientRequestCount,
@@ -37,7 +44,7 @@ from portal.core.models import (
     PendingUpload,
     SearchDocument,
 )
-from portal.home.models import Announcement
+from portal.home.models import Announcement, AnnouncementDismissal
 from portal.knowledge.models import (
     Article,
     ArticleFeedback,
@@ -67,6 +74,7 @@ __all__ = [
     "NUMBER_PREFIX",
     "STAFF_ROLES",
     "Announcement",
+    "AnnouncementDismissal",
     "Article",
     "ArticleFeedback",
     "ArticleVersion",
@@ -85,6 +93,7 @@ __all__ = [
     "EntryKind",
     "FieldType",
     "Follower",
+    "FormVersion",
     "Heartbeat",
     "Impact",
     "ItemField",
@@ -104,6 +113,7 @@ __all__ = [
     "RequestParty",
     "RequestText",
     "Role",
+    "RoutingRule",
     "SearchDocument",
     "ServiceRequest",
     "SupportGroup",

@@ -50,6 +50,8 @@ class SupportGroup(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     email: Mapped[str | None] = mapped_column(String(254))
+    # A removed group is archived, not deleted: closed requests still name it.
+    active: Mapped[bool] = mapped_column(default=True)
 
     members: Mapped[list[User]] = relationship(secondary=group_members, back_populates="groups")
 

@@ -41,6 +41,7 @@ def staff_members(session: DbSession) -> list[StaffOption]:
     memberships = (
         select(group_members.c.user_id, SupportGroup.name)
         .join(SupportGroup, SupportGroup.id == group_members.c.group_id)
+        .where(SupportGroup.active)
         .order_by(SupportGroup.name)
     )
     for member_id, group_name in session.execute(memberships):
@@ -70,4 +71,37 @@ def find_people(session: DbSession, text: str, limit: int = 20) -> list[User]:
 
 
 def support_groups(session: DbSession) -> list[SupportGroup]:
-    return list(session.scalars(select(SupportGroup).order_by(SupportGroup.name)))
+    """The groups a picker offers: active ones (an archived group only names old requests)."""
+    return list(
+        session.scalars(select(SupportGroup).where(SupportGroup.active).order_by(SupportGroup.name))
+    )
+
+
+# ------------------------------------------------------------------ who, for the Auditoria
+
+AUDIT_PEOPLE_LIMIT = 200
+
+
+def audited_staff(session: DbSession) -> list[tuple[int, str, bool]]:
+    """(id, name, active) of the agents and admins who have audit entries (the Auditoria's
+    "Quem" select): one index probe per person on audit_entries (actor_id, id)."""
+    from portal.core.models import AuditEntry
+
+    has_entries = select(AuditEntry.id).where(AuditEntry.actor_id == User.id).exists()
+    rows = session.execute(
+        select(User.id, User.full_name, User.active)
+        .where(User.role.in_(STAFF_ROLES), has_entries)
+        .order_by(User.full_name, User.id)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def people_matching(session: DbSession, typed: str, limit: int = AUDIT_PEOPLE_LIMIT) -> list[int]:
+    """Ids of the users (active or not) that the admin user search finds for `typed` (name,
+    CPF, e-mail or organisation), for the Auditoria's name filter."""
+    from portal.accounts.admin_queries import text_condition
+
+    condition = text_condition(session, typed)
+    if condition is None:
+        return []
+    return list(session.scalars(select(User.id).where(condition).order_by(User.id).limit(limit)))

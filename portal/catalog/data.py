@@ -41,7 +41,7 @@ CATALOG: list[dict[str, Any]] = [
             {
                 "key": "modulo",
                 "label": "Módulo",
-                "type": "select",
+                "type": "fixed",
                 "required": True,
                 "preset": "Gestão de usuários",
             },
@@ -73,7 +73,7 @@ CATALOG: list[dict[str, Any]] = [
             {
                 "key": "modulo",
                 "label": "Módulo",
-                "type": "select",
+                "type": "fixed",
                 "required": True,
                 "preset": "Portal Atendimento - Consultas",
             },
@@ -87,7 +87,7 @@ CATALOG: list[dict[str, Any]] = [
             {
                 "key": "sintoma",
                 "label": "Sintoma",
-                "type": "select",
+                "type": "dependent_select",
                 "required": False,
                 "depends_on": "funcionalidade",
                 "options_by_parent": {

@@ -2,31 +2,69 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from portal.catalog.models import CatalogItem, Category
 from portal.core.database import DbSession
 
 
-def category_tree(session: DbSession) -> dict[int | None, list[Category]]:
-    """Every category with its items, grouped by parent (None: the roots)."""
-    categories = session.scalars(
-        select(Category)
-        .order_by(Category.position, Category.name)
-        .options(selectinload(Category.items))
-    )
-    by_parent: dict[int | None, list[Category]] = {}
+def offered() -> Any:
+    """The one rule for what requesters are offered: an item that is active (not withdrawn)
+    and whose form has been published. The catalog, the form and Itens Populares use it."""
+    return and_(CatalogItem.active, CatalogItem.published_version.is_not(None))
+
+
+@dataclass
+class CatalogTree:
+    """What a requester's catalog shows: the visible categories by parent (None: the roots)
+    and the offered items of each category."""
+
+    by_parent: dict[int | None, list[Category]] = field(default_factory=dict)
+    items: dict[int, list[CatalogItem]] = field(default_factory=dict)
+
+    @property
+    def roots(self) -> list[Category]:
+        return self.by_parent.get(None, [])
+
+
+def category_tree(session: DbSession) -> CatalogTree:
+    """The requester's catalog: a hidden category and everything under it is left out, and
+    so are withdrawn and never-published items and the categories left with no item at all.
+    Two queries, whatever the size of the tree."""
+    categories = list(session.scalars(select(Category).order_by(Category.position, Category.name)))
+    tree = CatalogTree()
+    for item in session.scalars(
+        select(CatalogItem).where(offered()).order_by(CatalogItem.position, CatalogItem.name)
+    ):
+        tree.items.setdefault(item.category_id, []).append(item)
+    children: dict[int | None, list[Category]] = {}
     for category in categories:
-        by_parent.setdefault(category.parent_id, []).append(category)
-    return by_parent
+        children.setdefault(category.parent_id, []).append(category)
+
+    def keep(category: Category) -> bool:
+        """Whether the category shows (adding its visible children to the tree on the way)."""
+        if category.hidden:
+            return False
+        shown = [child for child in children.get(category.id, []) if keep(child)]
+        if shown:
+            tree.by_parent[category.id] = shown
+        return bool(shown or tree.items.get(category.id))
+
+    tree.by_parent[None] = [root for root in children.get(None, []) if keep(root)]
+    shown = {c.id for listed in tree.by_parent.values() for c in listed}
+    tree.items = {key: listed for key, listed in tree.items.items() if key in shown}
+    return tree
 
 
 def active_item(session: DbSession, slug: str) -> CatalogItem | None:
     """An item offered in the catalog, with its fields (a withdrawn item finds nothing)."""
     return session.scalar(
         select(CatalogItem)
-        .where(CatalogItem.slug == slug, CatalogItem.active)
+        .where(CatalogItem.slug == slug, offered())
         .options(selectinload(CatalogItem.fields))
     )
 

@@ -13,8 +13,7 @@ bp = Blueprint("catalog", __name__)
 @bp.get("/catalogo")
 @login_required
 def index() -> str:
-    by_parent = queries.category_tree(db.session)
-    return render_template("catalog/index.html", by_parent=by_parent, roots=by_parent.get(None, []))
+    return render_template("catalog/index.html", tree=queries.category_tree(db.session))
 
 
 def item_or_404(slug: str) -> CatalogItem:

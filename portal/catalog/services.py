@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import select
 
 from portal.accounts.services import find_or_create_group
+from portal.catalog import versions
+from portal.catalog.indexing import index_item
 from portal.catalog.models import CatalogItem, Category, FieldType, ItemField
 from portal.catalog.policy import can_manage_catalog
-from portal.core import audit, fulltext
+from portal.core import audit
 from portal.core.actors import Actor
 from portal.core.database import DbSession
 from portal.core.errors import require
@@ -20,10 +22,14 @@ FIELD_AUDITED = (
     "label",
     "type",
     "required",
+    "help_text",
     "preset",
+    "default_value",
     "options",
     "depends_on",
     "options_by_parent",
+    "show_when_key",
+    "show_when_value",
 )
 
 
@@ -54,31 +60,6 @@ def ensure_category_path(session: DbSession, actor: Actor, names: list[str]) -> 
     return parent
 
 
-def refresh_search_text(item: CatalogItem) -> None:
-    parts = [item.name, item.short_description, item.description]
-    if item.category is not None:
-        parts.extend(c.name for c in item.category.path())
-    item.search_text = fulltext.fold(" ".join(p for p in parts if p))
-
-
-def index_item(session: DbSession, item: CatalogItem) -> None:
-    """What the portal's search knows of a form: an active item is found, a withdrawn one not."""
-    if not item.active:
-        fulltext.remove_document(session, "item", item.id)
-        return
-    path = [c.name for c in item.category.path()] if item.category is not None else []
-    body = "\n".join(p for p in (item.short_description, item.description, *path) if p)
-    fulltext.index_document(
-        session,
-        "item",
-        item.id,
-        title=item.name,
-        body=body,
-        slug=item.slug,
-        category_id=item.category_id,
-    )
-
-
 def _item_state(item: CatalogItem) -> dict[str, Any]:
     return {
         **audit.snapshot(item, ITEM_AUDITED),
@@ -89,7 +70,8 @@ def _item_state(item: CatalogItem) -> dict[str, Any]:
 
 
 def upsert_item(session: DbSession, actor: Actor, spec: dict[str, Any]) -> CatalogItem:
-    """Create or update an item and its fields from a spec like those in catalog.data."""
+    """Create or update an item and its fields from a spec like those in catalog.data, and
+    publish the form when it changed (the demo data, the command line and tests)."""
     require(can_manage_catalog(actor))
     category = ensure_category_path(session, actor, spec["path"])
     group = find_or_create_group(session, actor, spec["group"]) if spec.get("group") else None
@@ -113,15 +95,20 @@ def upsert_item(session: DbSession, actor: Actor, spec: dict[str, Any]) -> Catal
         field.label = field_spec["label"]
         field.type = FieldType(field_spec.get("type", "text"))
         field.required = bool(field_spec.get("required", False))
+        field.help_text = field_spec.get("help_text", "")
         field.preset = field_spec.get("preset")
+        field.default_value = field_spec.get("default")
         field.options = list(field_spec.get("options", []))
         field.depends_on = field_spec.get("depends_on")
         field.options_by_parent = dict(field_spec.get("options_by_parent", {}))
+        field.show_when_key = field_spec.get("show_when_key")
+        field.show_when_value = field_spec.get("show_when_value")
         field.position = position
         fields.append(field)
     item.fields = fields
-    refresh_search_text(item)
     session.flush()
+    if item.group_id is not None:
+        versions.publish_form(session, actor, item)
     index_item(session, item)
     after = _item_state(item)
     if before != after:

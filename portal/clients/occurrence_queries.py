@@ -10,10 +10,8 @@ queue does): a deep list shows "mais de N" instead of counting 200,000 rows on e
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -33,6 +31,7 @@ from portal.clients.occurrence_lines import OccurrenceLine, occurrence_lines, wi
 from portal.clients.occurrences import parse_date
 from portal.clients.queries import identifier_prefix, name_matches
 from portal.clients.services import UFS
+from portal.core.csv_export import csv_stream
 from portal.core.database import DbSession
 from portal.core.errors import ValidationError
 from portal.core.models import Attachment
@@ -46,7 +45,6 @@ PAGE_SIZE = 20
 PAGES_AHEAD = 10
 SEARCH_LIMIT = 20
 CSV_BATCH = 500
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -273,11 +271,6 @@ CSV_HEADER = [
 ]
 
 
-def neutralise(value: str) -> str:
-    """A cell a spreadsheet would run as a formula starts with a quote instead."""
-    return f"'{value}" if value.startswith(FORMULA_START) else value
-
-
 def csv_lines(session: DbSession, filters: OccurrenceFilters, tz: str) -> Iterator[str]:
     """The filtered list as CSV for Brazilian Excel (UTF-8 with BOM, ";"), in batches."""
     o = Occurrence
@@ -300,25 +293,20 @@ def csv_lines(session: DbSession, filters: OccurrenceFilters, tz: str) -> Iterat
         .order_by(o.occurred_on.desc(), o.id.desc())
         .execution_options(yield_per=CSV_BATCH)
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    yield "\ufeff" + buffer.getvalue()
-    for batch in session.execute(query).partitions():
-        buffer.seek(0)
-        buffer.truncate()
-        for row in batch:
-            cells = [
-                row[0].strftime("%d/%m/%Y"),
-                row[1],
-                row[2],
-                row[3] or "",
-                row[4],
-                Impact(row[5]).label,
-                row[6],
-                row[7],
-                row[8] or "",
-                format_datetime(row[9], tz),
-            ]
-            writer.writerow([neutralise(str(cell)) for cell in cells])
-        yield buffer.getvalue()
+    batches = session.execute(query).partitions()
+    yield from csv_stream(CSV_HEADER, ([_csv_cells(row, tz) for row in batch] for batch in batches))
+
+
+def _csv_cells(row: Sequence[Any], tz: str) -> list[Any]:
+    return [
+        row[0].strftime("%d/%m/%Y"),
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        Impact(row[5]).label,
+        row[6],
+        row[7],
+        row[8],
+        format_datetime(row[9], tz),
+    ]

@@ -131,6 +131,9 @@ class AuditEntry(Model):
     __table_args__ = (
         Index("ix_audit_entries_object", "object_type", "object_id", "at"),
         Index("ix_audit_entries_at", "at"),
+        # The Auditoria filters: by who and by what, newest first.
+        Index("ix_audit_entries_actor", "actor_id", "id"),
+        Index("ix_audit_entries_action", "action", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,6 +147,10 @@ class AuditEntry(Model):
     object_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The chain: SHA-256 of the entry before (by id) and of this entry's content with it, so
+    # `portal audit verify` finds an entry that was altered or removed.
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class SearchDocument(Model):

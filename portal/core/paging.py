@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+
+from portal.core.database import DbSession
 
 T = TypeVar("T")
 
@@ -38,3 +42,20 @@ class Page(Generic[T]):
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+def count_to_horizon(
+    session: DbSession, ids: Select[Any], page: int, per_page: int, pages_ahead: int = 10
+) -> tuple[int, bool]:
+    """Count only as far as `pages_ahead` pages past this one: (total, whether there are more).
+
+    A person with 12,000 requests would otherwise count them all on every page view.
+    """
+    horizon = (max(1, page) + pages_ahead) * per_page
+    total = session.scalar(select(func.count()).select_from(ids.limit(horizon + 1).subquery()))
+    total = total or 0
+    return min(total, horizon), total > horizon
+
+
+def clamp_page(page: int, total: int, per_page: int) -> int:
+    return max(1, min(page, max(1, math.ceil(total / per_page))))

@@ -1,14 +1,24 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from portal.core import health
 from portal.core.extensions import csrf, db, limiter
-from portal.core.web import current_actor, safe_next
-from portal.home import queries
+from portal.core.web import attempt, current_actor, safe_next
+from portal.home import announcements, queries
+from portal.home.banner import notice
 from portal.requests import policy
 from portal.requests.queries import counts_by_service_and_state
 
@@ -24,10 +34,21 @@ def home() -> ResponseReturnValue:
     return render_template(
         "home/home.html",
         user=me,
-        announcement=queries.current_announcement(db.session),
+        notices=[notice(a) for a in queries.visible_announcements(db.session, me)],
         counts=counts_by_service_and_state(db.session, me),
         popular=queries.popular_items(db.session, me),
     )
+
+
+@bp.post("/comunicados/<int:announcement_id>/fechar")
+@login_required
+def dismiss_announcement(announcement_id: int) -> Response:
+    """ "Fechar" on a critical Comunicado's banner: gone from every page for this user, still on
+    the home; back to the page it was closed on (a local path only)."""
+    me = current_actor()
+    attempt(lambda: announcements.dismiss(db.session, me, announcement_id))  # hidden: 404
+    flash("Comunicado fechado. Ele continua disponível na Página Inicial.", "info")
+    return redirect(safe_next(request.form.get("next")))
 
 
 CONTRAST_COOKIE = "portal_contraste"

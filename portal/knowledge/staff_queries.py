@@ -89,8 +89,12 @@ def category_options(session: DbSession) -> list[CategoryOption]:
     return options
 
 
-def group_options(session: DbSession) -> list[SupportGroup]:
-    return list(session.scalars(select(SupportGroup).order_by(SupportGroup.name)))
+def group_options(session: DbSession, keep: int | None = None) -> list[SupportGroup]:
+    """Active groups (and the archived one an article already names, so it still shows)."""
+    shown: ColumnElement[bool] = SupportGroup.active.expression
+    if keep is not None:
+        shown = or_(SupportGroup.active, SupportGroup.id == keep)
+    return list(session.scalars(select(SupportGroup).where(shown).order_by(SupportGroup.name)))
 
 
 def item_options(session: DbSession, keep: list[int] | None = None) -> list[CatalogItem]:

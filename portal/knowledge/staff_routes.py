@@ -75,7 +75,7 @@ def _form_choices(form: ArticleForm) -> dict[str, Any]:
         "data": form.data,
         "errors": form.errors,
         "categories": staff_queries.category_options(db.session),
-        "groups": staff_queries.group_options(db.session),
+        "groups": staff_queries.group_options(db.session, form.data.owner_group_id),
         "items": staff_queries.item_options(db.session, form.data.item_ids),
         "accept": uploads.ACCEPT_ATTRIBUTE,
         "allowed_files": uploads.ALLOWED_DESCRIPTION,
@@ -84,7 +84,7 @@ def _form_choices(form: ArticleForm) -> dict[str, Any]:
 
 
 def _first_group_id() -> int | None:
-    groups = sorted(current_actor().groups, key=lambda group: group.name)
+    groups = sorted((g for g in current_actor().groups if g.active), key=lambda g: g.name)
     return groups[0].id if groups else None
 
 

@@ -1,12 +1,15 @@
-"""Parsing of the request forms (fields come from the catalog, so no fixed WTForms class)."""
+"""Parsing of the request forms (fields come from the catalog's published form, so no fixed
+WTForms class: portal.catalog.formdef reads and checks them)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
-from portal.catalog.models import CatalogItem
+from portal.catalog import formdef
+from portal.catalog.formdef import FieldSpec
 from portal.core.phone import InvalidPhone, normalize_phone
 
 
@@ -25,18 +28,19 @@ class RequestFormInput:
     follower_ids: list[int]
     extra_phone: str
     description: str
+    # Every answer typed, hidden fields' too (shown again as typed; the service ignores them).
     values: dict[str, str]
     upload_tokens: list[str]
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, form: MultiDict[str, str], item: CatalogItem) -> RequestFormInput:
+    def parse(cls, form: MultiDict[str, str], specs: list[FieldSpec]) -> RequestFormInput:
         return cls(
             requested_for_id=_int(form.get("requested_for")),
             follower_ids=[i for i in (_int(v) for v in form.getlist("followers")) if i],
             extra_phone=form.get("extra_phone", "").strip(),
             description=form.get("description", ""),
-            values={f.key: form.get(f.key, "").strip() for f in item.fields if f.preset is None},
+            values=formdef.typed_answers(specs, form),
             upload_tokens=form.getlist("upload_tokens"),
         )
 
@@ -55,13 +59,23 @@ class RequestFormInput:
             return None
 
 
-def missing_required(item: CatalogItem, data: RequestFormInput | None) -> list[str]:
-    """Labels for the "Informações necessárias" panel: required fields still empty."""
-    labels = []
-    values = data.values if data else {}
-    for f in item.fields:
-        if f.required and f.preset is None and not values.get(f.key):
-            labels.append(f.label)
+def shown_values(specs: list[FieldSpec], data: RequestFormInput | None) -> dict[str, str]:
+    """The answers the form shows: as typed after a refused submission, else the defaults;
+    fixed values always."""
+    if data is None:
+        return formdef.initial_values(specs)
+    return {**data.values, **{s.key: s.preset for s in specs if s.is_fixed and s.preset}}
+
+
+def missing_required(specs: list[FieldSpec], data: RequestFormInput | None) -> list[str]:
+    """Labels for the "Informações necessárias" panel: required fields shown and still empty."""
+    values: Mapping[str, str] = shown_values(specs, data)
+    shown = formdef.visible_keys(specs, values)
+    labels = [
+        s.label
+        for s in specs
+        if s.required and not s.is_fixed and s.key in shown and not values.get(s.key)
+    ]
     if not (data and data.description.strip()):
         labels.append("Descrição")
     return labels

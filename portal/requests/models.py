@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import SupportGroup, User
-from portal.catalog.models import CatalogItem
+from portal.catalog.models import CatalogItem, FormVersion
 from portal.clients.models import Organisation
 from portal.core.extensions import Model
 from portal.core.timeutil import utcnow
@@ -85,6 +85,8 @@ class ServiceRequest(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(12), unique=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("catalog_items.id"))
+    # The form as it was when the request was opened: its labels name field_values' keys.
+    form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     requested_for_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # The requested-for user's organisation at opening time, for staff filters and counts.
@@ -107,6 +109,7 @@ class ServiceRequest(Model):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     item: Mapped[CatalogItem] = relationship()
+    form_version: Mapped[FormVersion | None] = relationship()
     opened_by: Mapped[User] = relationship(foreign_keys=[opened_by_id])
     requested_for: Mapped[User] = relationship(foreign_keys=[requested_for_id])
     organisation: Mapped[Organisation] = relationship()

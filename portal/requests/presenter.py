@@ -15,6 +15,7 @@ from flask import current_app
 
 from portal.accounts import queries as people
 from portal.accounts.models import User
+from portal.catalog import versions
 from portal.clients import occurrence_queries
 from portal.clients import policy as clients_policy
 from portal.core import files
@@ -54,6 +55,18 @@ def action_buttons(viewer: User, req: ServiceRequest) -> list[ActionButton]:
     ]
 
 
+def answers(req: ServiceRequest) -> list[tuple[str, str]]:
+    """Every answer with its label as the form read when the request was opened (its
+    FormVersion), so renaming or removing a field later changes nothing here. An answer the
+    version does not name (or a request without a version) still shows, under its key."""
+    values = req.field_values or {}
+    specs = versions.version_specs(req.form_version)
+    named = {s.key for s in specs}
+    shown = [(s.label, str(values[s.key])) for s in specs if values.get(s.key) not in (None, "")]
+    shown += [(k, str(v)) for k, v in values.items() if k not in named and v not in (None, "")]
+    return shown
+
+
 def closes_at(req: ServiceRequest) -> datetime | None:
     return lifecycle.closes_at(req.snapshot(), current_app.config["AUTO_CLOSE_DAYS"])
 
@@ -83,6 +96,7 @@ def request_page(
     entries = timeline.timeline(session, req, include_internal=staff, attachments=attachments)
     return {
         "req": req,
+        "answers": answers(req),
         "entries": entries,
         "staff": staff,
         "attachments": attachments,

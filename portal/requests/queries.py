@@ -9,7 +9,6 @@ followed requests, so no list, total or badge ever counts a request its viewer c
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
@@ -18,7 +17,7 @@ from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
 from portal.accounts.models import User
 from portal.catalog.models import CatalogItem
 from portal.core.database import DbSession
-from portal.core.paging import Page
+from portal.core.paging import Page, clamp_page, count_to_horizon
 from portal.requests import policy
 from portal.requests.lifecycle import ACTIVE_STATES, State
 from portal.requests.models import (
@@ -44,6 +43,7 @@ def get_visible_request(session: DbSession, user: User, number: str) -> ServiceR
         .where(SR.number == number.upper())
         .options(
             joinedload(SR.item).joinedload(CatalogItem.category),
+            joinedload(SR.form_version),  # the labels of the answers (detail page only)
             joinedload(SR.opened_by),
             joinedload(SR.requested_for),
             selectinload(SR.followers).joinedload(Follower.user),
@@ -60,23 +60,6 @@ SORTS: dict[str, Any] = {
     "resolvido": SR.resolved_at,
     "encerrado": SR.closed_at,
 }
-
-
-def count_to_horizon(
-    session: DbSession, ids: Select[Any], page: int, per_page: int, pages_ahead: int = 10
-) -> tuple[int, bool]:
-    """Count only as far as `pages_ahead` pages past this one: (total, whether there are more).
-
-    A person with 12,000 requests would otherwise count them all on every page view.
-    """
-    horizon = (max(1, page) + pages_ahead) * per_page
-    total = session.scalar(select(func.count()).select_from(ids.limit(horizon + 1).subquery()))
-    total = total or 0
-    return min(total, horizon), total > horizon
-
-
-def clamp_page(page: int, total: int, per_page: int) -> int:
-    return max(1, min(page, max(1, math.ceil(total / per_page))))
 
 
 LIST_DEFERRED = (defer(SR.description), defer(SR.field_values))

@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import SupportGroup, User
-from portal.catalog.models import CatalogItem, FieldType
+from portal.catalog import formdef, routing, versions
+from portal.catalog.formdef import FieldSpec
+from portal.catalog.models import CatalogItem
 from portal.core import files, fulltext
 from portal.core.database import DbSession, begin_write
 from portal.core.errors import FormErrors, NotFound, StaleObject, ValidationError
@@ -40,30 +42,9 @@ def _not_found() -> NotFound:
     return NotFound("Solicitação não encontrada.")
 
 
-def clean_field_values(item: CatalogItem, raw: dict[str, Any]) -> dict[str, str]:
-    """Check the item's own fields; presets always win over whatever the form sent."""
-    values: dict[str, str] = {}
-    errors: list[ValidationError] = []
-    for field in item.fields:
-        if field.preset is not None:
-            values[field.key] = field.preset
-            continue
-        value = str(raw.get(field.key) or "").strip()
-        if field.type is FieldType.SELECT and value:
-            choices = field.choices_for({**raw, **values})
-            if value not in choices:
-                errors.append(
-                    ValidationError(f"Escolha uma opção válida para {field.label}.", field.key)
-                )
-                continue
-        if field.required and not value:
-            errors.append(ValidationError(f"O campo “{field.label}” é obrigatório.", field.key))
-            continue
-        if len(value) > 2000:
-            errors.append(ValidationError(f"O campo “{field.label}” é longo demais.", field.key))
-            continue
-        if value:
-            values[field.key] = value
+def clean_field_values(specs: list[FieldSpec], raw: dict[str, Any]) -> dict[str, str]:
+    """Check the answers to the item's form (portal.catalog.formdef decides what is valid)."""
+    values, errors = formdef.check_answers(specs, raw)
     if errors:
         raise FormErrors(errors)
     return values
@@ -86,7 +67,9 @@ def create_request(
     begin_write(session)
     now = now or utcnow()
     follower_list = _unique_users(followers)
+    version = versions.current_version(session, item)
     errors, cleaned = check_request_input(
+        session,
         actor=actor,
         item=item,
         requested_for=requested_for,
@@ -104,10 +87,11 @@ def create_request(
         requested_for=requested_for,
         organisation_id=requested_for.organisation_id,
         state=State.OPEN.value,
+        form_version_id=version.id if version is not None else None,
         field_values=cleaned,
         description=description,
         extra_phone=extra_phone or None,
-        group_id=item.group_id,
+        group_id=routing.route(item, requested_for.organisation),
         opened_at=now,
         updated_at=now,
     )
@@ -141,6 +125,7 @@ def create_request(
 
 
 def check_request_input(
+    session: DbSession,
     *,
     actor: User,
     item: CatalogItem,
@@ -151,7 +136,7 @@ def check_request_input(
 ) -> tuple[list[ValidationError], dict[str, str]]:
     """Every problem of a new request's input at once, and the cleaned item values."""
     errors: list[ValidationError] = []
-    if not item.active:
+    if not item.active or item.published_version is None:
         errors.append(ValidationError("Este serviço não está mais disponível no catálogo.", "form"))
     if requested_for is None or not policy.may_name(actor, requested_for):
         errors.append(ValidationError("Escolha um usuário do seu ente.", "requested_for"))
@@ -164,7 +149,7 @@ def check_request_input(
         errors.append(ValidationError("A descrição é longa demais.", "description"))
     cleaned: dict[str, str] = {}
     try:
-        cleaned = clean_field_values(item, values)
+        cleaned = clean_field_values(versions.published_specs(session, item), values)
     except FormErrors as exc:
         errors.extend(exc.errors)
     if not all(policy.may_name(actor, f) for f in followers):
@@ -332,6 +317,8 @@ def assign(
         raise ValidationError("A solicitação está encerrada e não pode ser reatribuída.")
     if assignee is not None and (not assignee.is_staff or not assignee.active):
         raise ValidationError("Escolha um atendente ativo.", "assignee")
+    if group is not None and not group.active and group.id != request.group_id:
+        raise ValidationError(f"O grupo {group.name} está arquivado.", "group")
     new_group = group or request.group
     if assignee is not None and not policy.may_assign_to(actor, assignee, new_group):
         group_name = new_group.name if new_group else ""

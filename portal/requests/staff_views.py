@@ -47,7 +47,11 @@ def queue() -> str:
     page = queue_queries.agent_queue(
         db.session, me, filters, page=int_or_none(args.get("pagina")) or 1
     )
-    groups = people.support_groups(db.session)
+    # The group filter offers active groups only: an archived one names old requests only.
+    if me.is_admin:
+        groups = people.support_groups(db.session)
+    else:
+        groups = sorted((g for g in me.groups if g.active), key=lambda g: g.name)
     return render_template(
         "requests/staff/queue.html",
         page=page,
@@ -55,7 +59,7 @@ def queue() -> str:
         args=args,
         counters=queue_queries.queue_counters(db.session, me),
         states=list(State),
-        groups=groups if me.is_admin else sorted(me.groups, key=lambda g: g.name),
+        groups=groups,
         items=catalog_queries.items_by_name(db.session),
         stale=_stale(page.rows),
         client=db.session.get(Organisation, filters.client_id) if filters.client_id else None,

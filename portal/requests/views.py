@@ -14,6 +14,8 @@ from werkzeug.wrappers import Response
 
 from portal.accounts import queries as accounts_queries
 from portal.accounts.models import User
+from portal.catalog import versions
+from portal.catalog.formdef import FieldSpec
 from portal.catalog.models import CatalogItem
 from portal.catalog.routes import item_or_404
 from portal.core import files as uploads
@@ -24,7 +26,7 @@ from portal.core.models import PendingUpload
 from portal.core.web import attempt, attempt_and_flash, current_actor, int_or_none
 from portal.requests import policy, presenter, queries, timeline
 from portal.requests import services as request_service
-from portal.requests.forms import RequestFormInput, missing_required
+from portal.requests.forms import RequestFormInput, missing_required, shown_values
 from portal.requests.lifecycle import Action, State
 from portal.requests.models import PartyRelation, ServiceRequest
 
@@ -58,6 +60,7 @@ def visible_or_404(number: str) -> ServiceRequest:
 
 def _render_form(
     item: CatalogItem,
+    specs: list[FieldSpec],
     data: RequestFormInput | None,
     pending: list[PendingUpload],
     refused: list[str],
@@ -79,13 +82,15 @@ def _render_form(
             (item.name, None),
         ],
         data=data,
+        specs=specs,
+        values=shown_values(specs, data),
         people=people,
         followable=[p for p in people if p.id != me.id],
         chosen=chosen,
         follower_ids=set(data.follower_ids) if data else set(),
         pending=pending,
         refused=refused,
-        missing=missing_required(item, data),
+        missing=missing_required(specs, data),
         errors=data.errors if data else {},
         accept=uploads.ACCEPT_ATTRIBUTE,
         allowed_files=uploads.ALLOWED_DESCRIPTION,
@@ -96,7 +101,8 @@ def _render_form(
 @bp.get("/catalogo/<slug>")
 @login_required
 def new(slug: str) -> ResponseReturnValue:
-    return _render_form(item_or_404(slug), None, [], [])
+    item = item_or_404(slug)
+    return _render_form(item, versions.published_specs(db.session, item), None, [], [])
 
 
 @bp.post("/catalogo/<slug>")
@@ -105,7 +111,8 @@ def new(slug: str) -> ResponseReturnValue:
 def create(slug: str) -> ResponseReturnValue:
     me = current_actor()
     item = item_or_404(slug)
-    data = RequestFormInput.parse(request.form, item)
+    specs = versions.published_specs(db.session, item)
+    data = RequestFormInput.parse(request.form, specs)
     staged, refused = uploads.stage_files(db.session, me, request.files.getlist("attachments"))
     pending = uploads.pending_for(db.session, me, data.upload_tokens) + staged
     phone = data.normalized_phone()
@@ -119,7 +126,7 @@ def create(slug: str) -> ResponseReturnValue:
         "values": data.values,
         "followers": followers,
     }
-    problems, _ = request_service.check_request_input(**fields)
+    problems, _ = request_service.check_request_input(db.session, **fields)
     _add_problems(data, problems)
     if not data.errors and not refused:
         try:
@@ -134,7 +141,7 @@ def create(slug: str) -> ResponseReturnValue:
             flash(f"Solicitação {number} registrada.", "success")
             return redirect(url_for("requests.show", number=number))
     db.session.commit()  # keep the files already accepted for the next try
-    return _render_form(item, data, pending, refused, 400)
+    return _render_form(item, specs, data, pending, refused, 400)
 
 
 def _add_problems(data: RequestFormInput, problems: list[ValidationError]) -> None:

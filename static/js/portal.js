@@ -30,25 +30,6 @@
     });
   }
 
-  // Options that depend on another field's answer (Sintoma by Funcionalidade).
-  function wireDependentOptions(form) {
-    form.querySelectorAll("select[data-depends-on]").forEach(function (child) {
-      var parent = form.querySelector("#" + child.getAttribute("data-depends-on"));
-      var byParent = JSON.parse(child.getAttribute("data-options") || "{}");
-      if (!parent) return;
-      parent.addEventListener("change", function () {
-        var keep = child.value;
-        var options = byParent[parent.value] || [];
-        while (child.options.length > 1) child.remove(1);
-        options.forEach(function (value) {
-          var option = new Option(value, value, false, value === keep);
-          child.add(option);
-        });
-        child.dispatchEvent(new Event("change", { bubbles: true }));
-      });
-    });
-  }
-
   // "Informações necessárias": the required fields still empty, kept live.
   function wireMissingPanel(form) {
     var list = document.getElementById("missing-list");
@@ -59,7 +40,9 @@
       list.textContent = "";
       var missing = 0;
       fields.forEach(function (field) {
-        if (String(field.value || "").trim() === "") {
+        if (field.disabled || field.closest("[hidden]")) return; // a field that does not apply
+        var value = field.tagName === "FIELDSET" ? (field.querySelector("input:checked") || {}).value : field.value;
+        if (String(value || "").trim() === "") {
           var item = document.createElement("li");
           item.textContent = field.getAttribute("data-required-label");
           list.appendChild(item);
@@ -70,6 +53,7 @@
     }
     form.addEventListener("input", refresh);
     form.addEventListener("change", refresh);
+    form.addEventListener("form-rules:applied", refresh); // static/js/form-rules.js
     refresh();
   }
 
@@ -299,7 +283,6 @@
     var form = document.getElementById("request-form");
     if (form) {
       wirePersonPicker(form);
-      wireDependentOptions(form);
       wireMissingPanel(form);
     }
   });

@@ -38,6 +38,7 @@ NOT_PAGES = {
     "occurrences.export",  # CSV
     "occurrences.client_search",  # JSON for static/js/client-picker.js
     "occurrences.image",  # a file download
+    "admin_audit.export",  # CSV
     "static",
 }
 CPF = {u.name.split()[0].lower(): u.cpf for u in USERS}
@@ -215,6 +216,30 @@ def _a_client(_world: dict[str, Any]) -> str:
     return f"/clientes/{_first_client_id()}/dados"
 
 
+def _admin_group(name: str, suffix: str = "") -> Callable[[dict[str, Any]], str]:
+    """Administração > Grupos: a demo group's page."""
+
+    def path(_world: dict[str, Any]) -> str:
+        from portal.accounts.models import SupportGroup
+
+        group_id = db.session.scalar(select(SupportGroup.id).where(SupportGroup.name == name))
+        assert group_id is not None
+        return f"/admin/grupos/{group_id}{suffix}"
+
+    return path
+
+
+def _admin_user(who: str) -> Callable[[dict[str, Any]], str]:
+    """Administração > Usuários: a demo user's page."""
+
+    def path(_world: dict[str, Any]) -> str:
+        user_id = db.session.scalar(select(User.id).where(User.cpf == CPF[who]))
+        assert user_id is not None
+        return f"/admin/usuarios/{user_id}"
+
+    return path
+
+
 def _an_occurrence_of(who: str) -> Callable[[dict[str, Any]], str]:
     def path(_world: dict[str, Any]) -> str:
         from portal.clients.models import Occurrence
@@ -236,6 +261,99 @@ def _search_client(page: Page) -> None:
     """The client picker without JavaScript's help: "Buscar" lists the matches."""
     page.get_by_label("Buscar cliente (nome ou identificador)").fill("salvador")
     page.get_by_role("button", name="Buscar", exact=True).click()
+
+
+def _item_form(page: str, field: str | None = None) -> Callable[[dict[str, Any]], str]:
+    """A page of the Portal Rede Atendimento form (demo data: a fixed and a dependent field)
+    in Administração; `field` opens that field's edit page."""
+
+    def path(_world: dict[str, Any]) -> str:
+        from portal.catalog.models import CatalogItem
+
+        item = db.session.scalar(
+            select(CatalogItem).where(CatalogItem.slug == "portal-rede-atendimento")
+        )
+        assert item is not None
+        if field is not None:
+            field_id = next(f.id for f in item.fields if f.key == field)
+            return f"/admin/catalogo/itens/{item.id}/campos/{field_id}"
+        return f"/admin/catalogo/itens/{item.id}/{page}"
+
+    return path
+
+
+def _admin_item(slug: str) -> Callable[[dict[str, Any]], str]:
+    """A catalog item's page in Administração › Catálogo (demo data)."""
+
+    def path(_world: dict[str, Any]) -> str:
+        from portal.catalog.models import CatalogItem
+
+        item_id = db.session.scalar(select(CatalogItem.id).where(CatalogItem.slug == slug))
+        assert item_id is not None
+        return f"/admin/catalogo/itens/{item_id}"
+
+    return path
+
+
+def _admin_category(name: str) -> Callable[[dict[str, Any]], str]:
+    """A category's page in Administração › Catálogo (demo data)."""
+
+    def path(_world: dict[str, Any]) -> str:
+        from portal.catalog.models import Category
+
+        category_id = db.session.scalar(select(Category.id).where(Category.name == name))
+        assert category_id is not None
+        return f"/admin/catalogo/categorias/{category_id}"
+
+    return path
+
+
+def _add_nordeste_rule(page: Page) -> None:
+    """The routing-rule form: a group, the Nordeste region box (the script ticks its UFs)."""
+    page.locator("#regra-grupo").select_option(label="Suporte CadÚnico")
+    page.locator("label[for=regiao-nordeste]").click()
+    page.get_by_role("button", name="Adicionar regra").click()
+    expect(page.locator(".admin-rules")).to_contain_text("Do Nordeste")
+
+
+def _demo_announcement(suffix: str) -> Callable[[dict[str, Any]], str]:
+    """A page of the demo's critical Comunicado (for PE) in Administração › Comunicados."""
+
+    def path(_world: dict[str, Any]) -> str:
+        from portal.home.models import Announcement
+
+        found = db.session.scalar(
+            select(Announcement.id).where(Announcement.severity == "critical").limit(1)
+        )
+        assert found is not None
+        return f"/admin/comunicados/{found}/{suffix}"
+
+    return path
+
+
+def _search_ente(page: Page) -> None:
+    """The Comunicado's ente picker without JavaScript: "Buscar" lists the matches."""
+    page.locator("label[for=publico-organisation]").click()
+    page.locator("#ente_busca").fill("recife")
+    page.get_by_role("button", name="Buscar", exact=True).click()
+
+
+def _publish_critical_for_everyone(page: Page) -> None:
+    """Write and publish a crítico for everyone, then open the list: the banner shows on top."""
+    page.goto("/admin/comunicados/novo")
+    page.locator("#titulo").fill("Manutenção do Portal hoje às 18h")
+    page.locator("#texto").fill("O Portal fica **fora do ar** por 30 minutos.")
+    page.locator("label[for=gravidade-critical]").click()
+    page.locator("button[value=salvar]").click()
+    page.locator("main form button", has_text="Publicar").click()
+    expect(page.locator(".flash")).to_contain_text("Comunicado publicado")
+    page.goto("/admin/comunicados/")
+    expect(page.locator(".critical-banner")).to_contain_text("Manutenção do Portal")
+
+
+def _close_banner(page: Page) -> None:
+    page.locator(".critical-banner").get_by_role("button", name="Fechar").click()
+    expect(page.locator(".critical-banner")).to_have_count(0)
 
 
 VISITS: list[Visit] = [
@@ -599,6 +717,223 @@ VISITS: list[Visit] = [
         "occurrences.confirm_remove",
         lambda w: _an_occurrence_of("ana")(w) + "/remover",
         who="carla",
+    ),
+    # Administração (issue 17): each section keeps its visits under its own marker.
+    Visit("administration", "admin.index", "/admin/", who="carla"),
+    # -- admin: catalog
+    Visit("catalog admin", "admin_catalog.index", "/admin/catalogo/", who="carla"),
+    Visit(
+        "catalog admin, category refused",
+        "admin_catalog.index",
+        "/admin/catalogo/",
+        who="carla",
+        prepare=_submit("form[action$='/categorias'] button[type=submit]"),
+        status=400,
+    ),
+    Visit(
+        "catalog category, hidden",
+        "admin_catalog.category",
+        _admin_category("MCID"),
+        who="carla",
+        prepare=lambda p: p.get_by_role("button", name="Ocultar do catálogo").click(),
+    ),
+    Visit(
+        "catalog category, rename refused",
+        "admin_catalog.category",
+        _admin_category("CADÚNICO"),
+        who="carla",
+        prepare=lambda p: (
+            p.locator("#category-name").fill(""),
+            p.get_by_role("button", name="Salvar nome").click(),
+        ),
+        status=400,
+    ),
+    Visit(
+        "catalog admin with hidden categories, high contrast",
+        "admin_catalog.index",
+        "/admin/catalogo/",
+        who="carla",
+        high_contrast=True,
+    ),
+    Visit("new catalog item", "admin_catalog.new_item", "/admin/catalogo/itens/novo", who="carla"),
+    Visit(
+        "new catalog item, errors",
+        "admin_catalog.new_item",
+        "/admin/catalogo/itens/novo",
+        who="carla",
+        prepare=_submit(".admin-form-page form button[type=submit]"),
+        status=400,
+    ),
+    Visit(
+        "catalog item, a Nordeste rule added",
+        "admin_catalog.item",
+        _admin_item("gerid"),
+        who="carla",
+        prepare=_add_nordeste_rule,
+    ),
+    Visit(
+        "catalog item, rule refused",
+        "admin_catalog.item",
+        _admin_item("gerid"),
+        who="carla",
+        prepare=_submit(".rule-form button[type=submit]"),
+        status=400,
+    ),
+    Visit(
+        "catalog item, high contrast",
+        "admin_catalog.item",
+        _admin_item("gerid"),
+        who="carla",
+        high_contrast=True,
+    ),
+    # -- admin: forms
+    Visit("form fields", "admin_forms.fields", _item_form("campos"), who="carla"),
+    Visit(
+        "form fields, definition refused",
+        "admin_forms.fields",
+        _item_form("campos"),
+        who="carla",
+        prepare=_submit("form.field-definition button[type=submit]"),
+        status=400,
+    ),
+    Visit("form field edit", "admin_forms.edit_field", _item_form("", "sintoma"), who="carla"),
+    Visit("form preview", "admin_forms.preview", _item_form("pre-visualizar"), who="carla"),
+    Visit(
+        "form preview, errors",
+        "admin_forms.preview",
+        _item_form("pre-visualizar"),
+        who="carla",
+        prepare=_submit("#preview-form button[type=submit]"),
+        status=400,
+    ),
+    Visit(
+        "form preview, accepted",
+        "admin_forms.preview",
+        _item_form("pre-visualizar"),
+        who="carla",
+        prepare=lambda p: (
+            p.locator("#motivo").select_option("Lentidão"),
+            p.locator("#funcionalidade").select_option("Consulta Pessoa"),
+            _submit("#preview-form button[type=submit]")(p),
+        ),
+    ),
+    Visit(
+        "form versions",
+        "admin_forms.history",
+        _item_form("versoes"),
+        who="carla",
+        prepare=_open_all("details.version-fields"),
+    ),
+    # -- admin: groups and users
+    Visit("groups admin", "admin_groups.index", "/admin/grupos/", who="carla"),
+    Visit("new group", "admin_groups.new", "/admin/grupos/novo", who="carla"),
+    Visit(
+        "new group, errors",
+        "admin_groups.new",
+        "/admin/grupos/novo",
+        who="carla",
+        status=400,
+        prepare=lambda p: p.get_by_role("button", name="Criar grupo").click(),
+    ),
+    Visit("group, with blockers", "admin_groups.edit", _admin_group("Suporte GERID"), who="carla"),
+    Visit(
+        "group, members filtered",
+        "admin_groups.edit",
+        _admin_group("Suporte CadÚnico", "?busca=bruno"),
+        who="carla",
+        high_contrast=True,
+    ),
+    Visit("users admin", "admin_users.index", "/admin/usuarios/", who="carla"),
+    Visit("users admin, search", "admin_users.index", "/admin/usuarios/?q=atendente", who="carla"),
+    Visit("new user", "admin_users.new", "/admin/usuarios/novo", who="carla"),
+    Visit(
+        "new user, errors",
+        "admin_users.new",
+        "/admin/usuarios/novo",
+        who="carla",
+        status=400,
+        prepare=lambda p: p.get_by_role("button", name="Criar usuário").click(),
+    ),
+    Visit("user, agent", "admin_users.show", _admin_user("ana"), who="carla"),
+    Visit(
+        "user, requester, organisation search",
+        "admin_users.show",
+        lambda w: _admin_user("felipe")(w) + "?org_busca=salvador",
+        who="carla",
+        high_contrast=True,
+    ),
+    Visit("user, own page", "admin_users.show", _admin_user("carla"), who="carla"),
+    Visit(
+        "user, organisation error",
+        "admin_users.show",
+        _admin_user("felipe"),
+        who="carla",
+        status=400,
+        prepare=lambda p: (
+            p.locator("#organisation_id").evaluate("(e) => e.removeAttribute('required')"),
+            p.locator("#organisation_id").select_option(""),
+            p.get_by_role("button", name="Salvar organização").click(),
+        ),
+    ),
+    # -- admin: comunicados
+    Visit("comunicados", "admin_announcements.index", "/admin/comunicados/", who="carla"),
+    Visit("new comunicado", "admin_announcements.new", "/admin/comunicados/novo", who="carla"),
+    Visit(
+        "new comunicado, refused",
+        "admin_announcements.new",
+        "/admin/comunicados/novo",
+        who="carla",
+        status=400,
+        prepare=_submit("main form button[value=salvar]"),
+    ),
+    Visit(
+        "new comunicado, ente search",
+        "admin_announcements.new",
+        "/admin/comunicados/novo",
+        who="carla",
+        prepare=_search_ente,
+    ),
+    Visit("comunicado", "admin_announcements.edit", _demo_announcement("editar"), who="carla"),
+    Visit(
+        "remove comunicado, published",
+        "admin_announcements.confirm_remove",
+        _demo_announcement("remover"),
+        who="carla",
+    ),
+    Visit(
+        "critical banner",
+        "admin_announcements.index",
+        "/admin/comunicados/",
+        who="carla",
+        prepare=_publish_critical_for_everyone,
+    ),
+    Visit(
+        "critical banner closed",
+        "admin_announcements.index",
+        "/admin/comunicados/",
+        who="carla",
+        prepare=_close_banner,
+    ),
+    # -- admin: audit
+    Visit("audit trail", "admin_audit.index", "/admin/auditoria", who="carla"),
+    Visit(
+        "audit trail, filtered",
+        "admin_audit.index",
+        "/admin/auditoria?quem=sistema&acao=user.create&objeto=user&de=01/01/2020",
+        who="carla",
+    ),
+    Visit(
+        "audit trail, dates refused",
+        "admin_audit.index",
+        "/admin/auditoria?de=31/02/2026&ate=ontem&nome=ninguem",
+        who="carla",
+    ),
+    Visit(
+        "audit trail, high contrast",
+        "admin_audit.index",
+        "/admin/auditoria",
+        who="carla",
+        high_contrast=True,
     ),
     Visit(
         "request, admin",

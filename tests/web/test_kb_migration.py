@@ -111,7 +111,7 @@ def migration_url(tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def _unaccent_in_schema(conn: sa.Connection) -> None:
+def _unaccent_in_schema(conn: sa.Connection, schema: str = SCHEMA) -> None:
     """The unaccent extension is installed once per database (by the test session's own
     migrations, in public); this schema's search path sees only itself, so it gets its own
     dictionary from the extension's template, under the name migration 0007 uses."""
@@ -122,7 +122,7 @@ def _unaccent_in_schema(conn: sa.Connection) -> None:
     if installed is not None:
         conn.execute(
             sa.text(
-                f"CREATE TEXT SEARCH DICTIONARY {SCHEMA}.unaccent "
+                f"CREATE TEXT SEARCH DICTIONARY {schema}.unaccent "
                 f"(TEMPLATE = {installed}.unaccent, RULES = 'unaccent')"
             )
         )

@@ -28,7 +28,7 @@ from portal.knowledge.models import (
     KbCategory,
     VersionState,
 )
-from portal.models import CatalogItem, ServiceRequest, User
+from portal.models import CatalogItem, ServiceRequest, SupportGroup, User
 from portal.requests import services as request_service
 from portal.requests.lifecycle import Action
 from tests.conftest import AuthActions
@@ -634,3 +634,22 @@ def test_the_diff_folds_long_unchanged_runs() -> None:
         False,
         True,
     ]
+
+
+def test_an_archived_group_leaves_the_owner_picker_but_stays_on_its_articles(
+    auth: AuthActions, team: Team
+) -> None:
+    auth.login(team.ana)
+    number = _create(auth, team)
+    archived = SupportGroup(name="Suporte Antigo", active=False)
+    db.session.add(archived)
+    db.session.commit()
+    new_form = auth.client.get(f"{ROOT}/novo").get_data(as_text=True)
+    assert "Suporte Antigo" not in new_form and "Suporte GERID" in new_form
+    # The article names an owner group that is archived afterwards: its form still shows it.
+    owner = db.session.get(SupportGroup, _group_id(team.ana))
+    owner.active = False
+    db.session.commit()
+    assert "Suporte GERID" not in auth.client.get(f"{ROOT}/novo").get_data(as_text=True)
+    edit_form = auth.client.get(f"{ROOT}/{number}/editar").get_data(as_text=True)
+    assert re.search(r'<option value="\d+" selected>Suporte GERID</option>', edit_form)

@@ -505,6 +505,7 @@ def test_an_exact_title_comes_first(auth: AuthActions, make_user, catalog) -> No
             "slug": "gerid-relatorios",
             "name": "Relatórios do GERID",
             "short_description": "x",
+            "group": "Suporte GERID",  # an item is offered (and found) once published
             "fields": [],
         },
     )

@@ -1,0 +1,25 @@
+"""What the portal's search knows of a catalog item (portal.core.fulltext)."""
+
+from __future__ import annotations
+
+from portal.catalog.models import CatalogItem
+from portal.core import fulltext
+from portal.core.database import DbSession
+
+
+def index_item(session: DbSession, item: CatalogItem) -> None:
+    """What the portal's search knows of a form: an active item is found, a withdrawn one not."""
+    if not item.active or item.published_version is None:
+        fulltext.remove_document(session, "item", item.id)
+        return
+    path = [c.name for c in item.category.path()] if item.category is not None else []
+    body = "\n".join(p for p in (item.short_description, item.description, *path) if p)
+    fulltext.index_document(
+        session,
+        "item",
+        item.id,
+        title=item.name,
+        body=body,
+        slug=item.slug,
+        category_id=item.category_id,
+    )
