@@ -187,13 +187,15 @@ def reorder_category(
 def set_category_hidden(
     session: DbSession, actor: Actor, category_id: int, hidden: bool
 ) -> Category:
-    """Hide a category (and all under it) from requesters' catalog, or show it again."""
+    """Hide a category and all under it from requesters (catalog, forms, search, Itens
+    Populares), or show it again."""
     require(can_manage_catalog(actor))
     category = _category(session, category_id)
     if category.hidden != hidden:
         before = _category_state(category)
         category.hidden = hidden
         session.flush()
+        _reindex_under(session, category)  # its items leave search, or come back
         action = "category.hide" if hidden else "category.show"
         after = _category_state(category)
         audit.record(session, actor, action, "category", category.id, before=before, after=after)

@@ -13,9 +13,27 @@ from portal.core.database import DbSession
 
 
 def offered() -> Any:
-    """The one rule for what requesters are offered: an item that is active (not withdrawn)
-    and whose form has been published. The catalog, the form and Itens Populares use it."""
-    return and_(CatalogItem.active, CatalogItem.published_version.is_not(None))
+    """The one rule for what requesters are offered: an item that is active (not withdrawn),
+    whose form has been published and whose category is not hidden, nor any above it. The
+    catalog, the forms, Itens Populares, the knowledge base's related forms and the search
+    index (indexing.index_item, in Python) follow it. No extra statement: the hidden
+    categories are a recursive CTE of the same query."""
+    return and_(
+        CatalogItem.active,
+        CatalogItem.published_version.is_not(None),
+        CatalogItem.category_id.not_in(select(hidden_categories().c.id)),
+    )
+
+
+def hidden_categories() -> Any:
+    """The hidden categories and every category under one (a recursive CTE)."""
+    hidden = (
+        select(Category.id)
+        .where(Category.hidden)
+        .cte("hidden_categories", recursive=True, nesting=True)
+    )
+    below = select(Category.id).join(hidden, Category.parent_id == hidden.c.id)
+    return hidden.union_all(below)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from portal.requests.models import PartyCount, PartyRelation, ServiceRequest
 SR = ServiceRequest
 
 POPULAR_TTL = 300.0  # seconds
+POPULAR_SPARE = 5  # ranked ids kept per item shown
 
 
 def popular_items(session: DbSession, user: User, limit: int = 4) -> list[CatalogItem]:
@@ -51,12 +52,13 @@ def popular_items(session: DbSession, user: User, limit: int = 4) -> list[Catalo
     if expires <= now:
         ids = _rank_items(session, user.organisation_id, _portal_usage(session, cache, now), limit)
         cache[key] = (now + POPULAR_TTL, ids)
-    # Read again: an item withdrawn (or never published) since the ranking leaves at once.
+    # Read again: an item withdrawn, hidden or never published leaves at once, and one offered
+    # again comes back at once (the ranking covers every item, offered or not).
     found = {
         i.id: i
         for i in session.scalars(select(CatalogItem).where(CatalogItem.id.in_(ids), offered()))
     }
-    return [found[i] for i in ids if i in found]
+    return [found[i] for i in ids if i in found][:limit]
 
 
 def _portal_usage(session: DbSession, cache: dict[Any, Any], now: float) -> dict[int, int]:
@@ -84,9 +86,7 @@ def _rank_items(
             .group_by(SR.item_id)
         ).all()
     )
-    items = session.execute(
-        select(CatalogItem.id, CatalogItem.position, CatalogItem.name).where(offered())
-    ).all()
+    items = session.execute(select(CatalogItem.id, CatalogItem.position, CatalogItem.name)).all()
     ranked = sorted(
         items,
         key=lambda row: (
@@ -96,7 +96,8 @@ def _rank_items(
             row.name,
         ),
     )
-    return [row.id for row in ranked[:limit]]
+    # Some spare ones, for when the top items are not on offer at the moment.
+    return [row.id for row in ranked[: limit * POPULAR_SPARE]]
 
 
 # ------------------------------------------------------------------ Comunicados

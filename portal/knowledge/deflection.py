@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.catalog.models import CatalogItem
+from portal.catalog.queries import offered
 from portal.core.actors import Actor
 from portal.core.database import DbSession, begin_write
 from portal.core.errors import NotFound
@@ -23,7 +24,7 @@ AVOIDED = "requests_avoided"
 def _active_item(session: DbSession, slug: str) -> CatalogItem | None:
     if not slug or len(slug) > 80:
         return None
-    return session.scalar(select(CatalogItem).where(CatalogItem.slug == slug, CatalogItem.active))
+    return session.scalar(select(CatalogItem).where(CatalogItem.slug == slug, offered()))
 
 
 def opened_from(session: DbSession, item_slug: str | None) -> CatalogItem | None:

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import joinedload
 
 from portal.catalog.models import CatalogItem
+from portal.catalog.queries import offered
 from portal.core.database import DbSession
 from portal.core.models import Attachment
 from portal.core.paging import Page
@@ -243,7 +244,7 @@ def related_forms(session: DbSession, item_ids: list[int]) -> list[CatalogItem]:
     return list(
         session.scalars(
             select(CatalogItem)
-            .where(CatalogItem.id.in_(item_ids), CatalogItem.active)
+            .where(CatalogItem.id.in_(item_ids), offered())
             .order_by(CatalogItem.position, CatalogItem.name)
         )
     )

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from portal.catalog.models import CatalogItem, Category
+from portal.catalog.queries import offered
 from portal.core.database import DbSession
 from portal.core.fulltext import Hit
 from portal.core.models import SearchDocument
@@ -74,6 +75,4 @@ def article_summaries(session: DbSession, article_ids: list[int]) -> dict[int, s
 
 def active_item_id(session: DbSession, slug: str) -> int | None:
     """The id of a catalog item still offered (a suggestion counts for it), else None."""
-    return session.scalar(
-        select(CatalogItem.id).where(CatalogItem.slug == slug, CatalogItem.active)
-    )
+    return session.scalar(select(CatalogItem.id).where(CatalogItem.slug == slug, offered()))

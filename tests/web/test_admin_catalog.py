@@ -227,9 +227,16 @@ def test_a_hidden_category_leaves_the_requesters_catalog_with_all_below_it(
     html = _html(auth.client.get("/catalogo"))
     assert "Portal Rede Atendimento" in html
     assert "GERID" not in html and "ACESSO MULTICLIENTE" not in html
+    # Not only the catalog page: the form's address, the search and Itens Populares too.
+    assert auth.client.get("/catalogo/gerid").status_code == 404
+    assert "/catalogo/gerid" not in _html(auth.client.get("/pesquisa?q=gerid"))
+    assert "/catalogo/gerid" not in _html(auth.client.get("/"))
     categories.set_category_hidden(db.session, scene.admin, top.id, False)
     db.session.commit()
     assert "GERID" in _html(auth.client.get("/catalogo"))
+    assert auth.client.get("/catalogo/gerid").status_code == 200
+    assert "/catalogo/gerid" in _html(auth.client.get("/pesquisa?q=gerid"))
+    assert "/catalogo/gerid" in _html(auth.client.get("/"))
     assert len(_entries("category.show")) == 1
 
 
