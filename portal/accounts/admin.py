@@ -19,8 +19,8 @@ from portal.accounts import reset
 from portal.accounts.models import LoginAttempt, PasswordResetToken, Role, SupportGroup, User
 from portal.accounts.policy import can_manage_accounts
 from portal.accounts.services import (
-    _failures_since,
     create_user,
+    failures_since,
     normalise_email,
     parse_cpf,
     set_client_registration,
@@ -292,7 +292,7 @@ class SignInStatus:
 def sign_in_status(session: DbSession, user: User, *, now: datetime | None = None) -> SignInStatus:
     window: timedelta = current_app.config["LOGIN_WINDOW"]
     since = (now or utcnow()) - window
-    failures = _failures_since(session, LoginAttempt.cpf, user.cpf, since)
+    failures = failures_since(session, LoginAttempt.cpf, user.cpf, since)
     limit: int = current_app.config["LOGIN_MAX_FAILURES"]
     return SignInStatus(failures, limit, int(window.total_seconds() // 60))
 
@@ -322,12 +322,12 @@ def unlock_sign_in(
         .distinct()
     )
     addresses = list(recent)
-    before = _failures_since(session, LoginAttempt.cpf, user.cpf, since)
+    before = failures_since(session, LoginAttempt.cpf, user.cpf, since)
     removed = affected_rows(
         session.execute(delete(LoginAttempt).where(LoginAttempt.cpf == user.cpf))
     )
     still = any(
-        _failures_since(session, LoginAttempt.address, address, since) >= limit
+        failures_since(session, LoginAttempt.address, address, since) >= limit
         for address in addresses
     )
     session.flush()

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, lazyload, selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from portal.accounts.models import STAFF_ROLES, Role, SupportGroup, User, group_members
 from portal.clients.models import Organisation
-from portal.clients.queries import _GLOB_CLASSES, identifier_prefix, name_matches
+from portal.clients.queries import folded_match, identifier_prefix, name_matches
 from portal.core.database import DbSession
-from portal.core.fulltext import fold
 from portal.core.paging import Page
 from portal.requests.lifecycle import ACTIVE_STATES
 from portal.requests.models import ServiceRequest
@@ -26,18 +25,6 @@ PER_PAGE = 25
 PICKER_LIMIT = 20
 STAFF_PICKER_LIMIT = 200
 _CPF_LIKE = re.compile(r"[\d.\-\s/]+")
-
-
-def folded_contains(
-    session: DbSession, column: InstrumentedAttribute[str], typed: str
-) -> ColumnElement[bool]:
-    """`column` contains the text ignoring case and accents, on both databases, as the client
-    area's name search does (PostgreSQL unaccent; SQLite a GLOB of every accented letter)."""
-    folded = fold(" ".join(typed.split()))
-    if session.get_bind().dialect.name == "postgresql":
-        return func.lower(func.unaccent(column)).contains(folded, autoescape=True)
-    pattern = "".join(_GLOB_CLASSES.get(char, char) for char in folded)
-    return column.op("GLOB")(f"*{pattern}*")
 
 
 # ---------------------------------------------------------------- users
@@ -80,7 +67,7 @@ def text_condition(session: DbSession, typed: str) -> ColumnElement[bool] | None
         return email
     organisations = select(Organisation.id).where(name_matches(session, typed))
     return or_(
-        folded_contains(session, User.full_name, typed),
+        folded_match(session, User.full_name, typed),
         email,
         User.organisation_id.in_(organisations),
     )
@@ -205,7 +192,7 @@ def staff_options(
         .limit(limit)
     )
     if typed.strip():
-        query = query.where(folded_contains(session, User.full_name, typed))
+        query = query.where(folded_match(session, User.full_name, typed))
     return [StaffOption(*row) for row in session.execute(query)]
 
 

@@ -315,7 +315,7 @@ def find_or_create_group(session: DbSession, actor: Actor, name: str) -> Support
 # ---------------------------------------------------------------- sign-in
 
 
-def _failures_since(
+def failures_since(
     session: DbSession, column: InstrumentedAttribute[str], value: str, since: datetime
 ) -> int:
     return (
@@ -343,8 +343,8 @@ def authenticate(
     except InvalidCPF:
         cpf = ""
     minutes = int(window.total_seconds() // 60)
-    if _failures_since(session, LoginAttempt.address, address, since) >= limit or (
-        cpf and _failures_since(session, LoginAttempt.cpf, cpf, since) >= limit
+    if failures_since(session, LoginAttempt.address, address, since) >= limit or (
+        cpf and failures_since(session, LoginAttempt.cpf, cpf, since) >= limit
     ):
         log.warning("login throttled cpf=%s address=%s", mask_cpf(cpf), address)
         raise LoginThrottled(minutes)

@@ -142,21 +142,6 @@ class ItemField(Model):
 
     item: Mapped[CatalogItem] = relationship(back_populates="fields")
 
-    def display_options(self, values: dict[str, Any]) -> list[str]:
-        """Options to offer: those valid for the parent's answer, or all while it is empty."""
-        if self.depends_on and not values.get(self.depends_on):
-            seen: dict[str, None] = {}
-            for options in self.options_by_parent.values():
-                seen.update(dict.fromkeys(options))
-            return list(seen)
-        return self.choices_for(values)
-
-    def choices_for(self, values: dict[str, Any]) -> list[str]:
-        """The options valid given the other answers (all of them when independent)."""
-        if self.depends_on:
-            return list(self.options_by_parent.get(str(values.get(self.depends_on) or ""), []))
-        return list(self.options or [])
-
 
 class FormVersion(Model):
     """A published form: the fields as they were, frozen. A request keeps the version it was

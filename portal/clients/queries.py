@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, lazyload
 
 from portal.accounts.models import User
 from portal.catalog.models import CatalogItem
@@ -62,14 +62,22 @@ def name_matches(session: DbSession, typed: str, *, prefix: bool = False) -> Col
     """The organisation's name contains (or, with `prefix`, starts with) what was typed,
     ignoring case and accents (as fulltext.fold). The one name search of the area: the client
     list, the wizard's known organisations and the occurrence form's client picker."""
+    return folded_match(session, Organisation.name, typed, prefix=prefix)
+
+
+def folded_match(
+    session: DbSession, column: InstrumentedAttribute[str], typed: str, *, prefix: bool = False
+) -> ColumnElement[bool]:
+    """`column` contains (or starts with) what was typed, ignoring case and accents: PostgreSQL
+    unaccent, SQLite a GLOB of every accented letter. Organisation names and people's names."""
     folded = fold(" ".join(typed.split()))
     if session.get_bind().dialect.name == "postgresql":
-        name = func.lower(func.unaccent(Organisation.name))
+        text = func.lower(func.unaccent(column))
         if prefix:
-            return name.startswith(folded, autoescape=True)
-        return name.contains(folded, autoescape=True)
+            return text.startswith(folded, autoescape=True)
+        return text.contains(folded, autoescape=True)
     pattern = "".join(_GLOB_CLASSES.get(char, char) for char in folded)
-    return Organisation.name.op("GLOB")(f"{pattern}*" if prefix else f"*{pattern}*")
+    return column.op("GLOB")(f"{pattern}*" if prefix else f"*{pattern}*")
 
 
 def identifier_prefix(typed: str) -> str | None:
