@@ -86,7 +86,7 @@ def stage_images(
     """Stage the chosen images through the shared path, refusing (by name) what is not an image
     by its content and whatever would pass the limit of two with the `already` staged ones."""
     max_bytes: int = current_app.config["MAX_UPLOAD_BYTES"]
-    keep: list[FileStorage] = []
+    keep: list[files.Inspected] = []
     refused: list[str] = []
     for item in chosen:
         if item is None or not item.filename:
@@ -106,10 +106,8 @@ def stage_images(
                 f"O arquivo “{shown}” não é uma imagem. Anexe imagens PNG, JPEG, GIF ou WebP."
             )
             continue
-        item.stream.seek(0)
-        keep.append(item)
-    staged, also_refused = files.stage_files(session, owner, keep)
-    return staged, refused + also_refused
+        keep.append(found)  # staged as inspected: the image is decoded and rebuilt only once
+    return files.stage_inspected(session, owner, keep), refused
 
 
 # ------------------------------------------------------------------ checks

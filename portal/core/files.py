@@ -6,7 +6,10 @@ article or an occurrence), and the area's view serves one after its own permissi
 
 Allowed, as the Pronto Cliente tutorial lists: images, spreadsheets, PDF and office documents,
 and zip/rar/7z archives (stored, never extracted), plus plain text and CSV. SVG, HTML, XML and
-scripts are refused whatever their name, because a same-origin file must never become a page.
+scripts are refused whatever their name or content, because a same-origin file must never
+become a page. What passes the type check is then looked inside (`portal.core.file_checks`):
+images are stored rebuilt from their pixels, PDFs must open, office documents carry no macros,
+text holds no markup anywhere.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import secrets
 import unicodedata
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +31,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
+from portal.core import file_checks
 from portal.core.database import DbSession, begin_write
 from portal.core.errors import ValidationError
 from portal.core.models import Attachment, PendingUpload
@@ -56,7 +60,11 @@ ODF = {
 ARCHIVES = {"application/zip", "application/x-rar-compressed", "application/x-7z-compressed"}
 ALLOWED = IMAGES | OLD_OFFICE | set(OOXML) | ODF | ARCHIVES | {"application/pdf"}
 TEXT_EXTENSIONS = {".txt": "text/plain", ".csv": "text/csv"}
-MARKUP = re.compile(rb"^\s*(<\?xml|<svg|<html|<!doctype|<script|<head|<body|<iframe)", re.I)
+# A file that starts like markup (a tag, a comment, a processing instruction, a doctype) after
+# any BOM and whitespace is markup, whatever comes next: `<!-- x --><svg>` included.
+MARKUP = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<[a-z!?/]", re.I)
+# Refused by name even with harmless content: a browser or a desktop may act on the name alone.
+ACTIVE_EXTENSIONS = {".svg", ".svgz", ".html", ".htm", ".xhtml", ".xht", ".xml", ".js", ".mjs"}
 ACCEPT_ATTRIBUTE = (
     "image/*,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp,.rtf,.zip,.rar,.7z,.txt,.csv"
 )
@@ -73,10 +81,14 @@ class UploadRefused(ValidationError):
 
 @dataclass(frozen=True)
 class Inspected:
+    """An accepted file: the bytes to store (an image rebuilt, anything else as sent), their
+    size and sha256, and the type found by content."""
+
     name: str
     content_type: str
     size: int
     sha256: str
+    data: bytes = field(repr=False)
 
 
 def safe_filename(raw: str) -> str:
@@ -118,7 +130,7 @@ def _office_zip_ok(mime: str, data: bytes) -> bool:
 
 def _text_type(name: str, data: bytes) -> str | None:
     ext = Path(name).suffix.lower()
-    if ext not in TEXT_EXTENSIONS or b"\x00" in data or MARKUP.match(data[:1024]):
+    if ext not in TEXT_EXTENSIONS or b"\x00" in data:
         return None
     for encoding in ("utf-8", "cp1252"):
         try:
@@ -137,20 +149,48 @@ def inspect(name: str, data: bytes, max_bytes: int) -> Inspected:
     if len(data) > max_bytes:
         limit = max_bytes // (1024 * 1024)
         raise UploadRefused(f"O arquivo “{shown}” é maior que o limite de {limit} MB.")
-    kind = filetype.guess(data[:8192]) if not MARKUP.match(data[:1024]) else None
+    markup = Path(shown).suffix.lower() in ACTIVE_EXTENSIONS or MARKUP.match(data[:1024])
+    kind = None if markup else filetype.guess(data[:8192])
     mime = kind.mime if kind else None
     if mime in OOXML or mime in ODF:
         if not _office_zip_ok(mime, data):
             mime = None
-    elif mime is None:
+    elif mime is None and not markup:
         mime = _text_type(shown, data)
     if mime is None or (mime not in ALLOWED and mime not in TEXT_EXTENSIONS.values()):
         raise UploadRefused(
             f"O arquivo “{shown}” não é de um tipo permitido. Envie {ALLOWED_DESCRIPTION}."
         )
+    try:
+        data = _look_inside(mime, data)
+    except file_checks.Refused as exc:
+        raise UploadRefused(f"O arquivo “{shown}” {exc}") from exc
+    if len(data) > max_bytes:  # an image can grow when rebuilt (a compressed BMP, a TIFF)
+        limit = max_bytes // (1024 * 1024)
+        raise UploadRefused(
+            f"O arquivo “{shown}” passa do limite de {limit} MB depois de preparado para o "
+            "envio. Envie-o em PNG ou JPEG."
+        )
     return Inspected(
-        name=shown, content_type=mime, size=len(data), sha256=hashlib.sha256(data).hexdigest()
+        name=shown,
+        content_type=mime,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
     )
+
+
+def _look_inside(mime: str, data: bytes) -> bytes:
+    """The bytes to store for a file of this type, or `file_checks.Refused`."""
+    if mime in IMAGES:
+        return file_checks.rebuild_image(mime, data)
+    if mime == "application/pdf":
+        file_checks.check_pdf(data)
+    elif mime in OOXML or mime in ODF:
+        file_checks.check_office(data, odf=mime in ODF)
+    elif mime in TEXT_EXTENSIONS.values():
+        file_checks.check_text(data)
+    return data
 
 
 def _read_bounded(file: FileStorage, max_bytes: int) -> bytes:
@@ -161,33 +201,42 @@ def stage_files(
     session: DbSession, owner: User, files: list[FileStorage]
 ) -> tuple[list[PendingUpload], list[str]]:
     """Check and keep every chosen file; refused ones come back as messages naming them."""
-    if any(file is not None and file.filename for file in files):
-        begin_write(session)
     max_bytes: int = current_app.config["MAX_UPLOAD_BYTES"]
-    accepted: list[PendingUpload] = []
+    found: list[Inspected] = []
     refused: list[str] = []
     for file in files:
         if file is None or not file.filename:
             continue
         data = _read_bounded(file, max_bytes)
         try:
-            found = inspect(file.filename, data, max_bytes)
+            found.append(inspect(file.filename, data, max_bytes))
         except UploadRefused as exc:
             refused.append(str(exc))
-            continue
+    return stage_inspected(session, owner, found), refused
+
+
+def stage_inspected(
+    session: DbSession, owner: User, found: Sequence[Inspected]
+) -> list[PendingUpload]:
+    """Keep files already accepted by `inspect`, storing the bytes it settled on. The write
+    lock is taken only now: decoding and rebuilding images must not hold it."""
+    if found:
+        begin_write(session)
+    accepted: list[PendingUpload] = []
+    for item in found:
         pending = PendingUpload(
             token=secrets.token_hex(16),
             owner_id=owner.id,
-            original_name=found.name,
-            stored_name=file_store().save(data),
-            size=found.size,
-            content_type=found.content_type,
-            sha256=found.sha256,
+            original_name=item.name,
+            stored_name=file_store().save(item.data),
+            size=item.size,
+            content_type=item.content_type,
+            sha256=item.sha256,
         )
         session.add(pending)
         accepted.append(pending)
     session.flush()
-    return accepted, refused
+    return accepted
 
 
 def pending_for(session: DbSession, owner: User, tokens: list[str]) -> list[PendingUpload]:

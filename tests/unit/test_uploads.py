@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from portal.core.files import UploadRefused, inspect, safe_filename
-from tests.files import EXE, HTML, SVG, docx_bytes, pdf_bytes, png_bytes, zip_bytes
+from tests.files import (
+    EXE,
+    GIF_COMMENT_POLYGLOT,
+    HTML,
+    SVG,
+    docx_bytes,
+    jpeg_with_gps,
+    ooxml_bytes,
+    pdf_bytes,
+    png_bytes,
+    polyglot,
+    zip_bytes,
+)
 
 LIMIT = 1024 * 1024
 
@@ -75,3 +89,63 @@ def test_safe_filename_strips_paths_and_control_characters() -> None:
     assert safe_filename("") == "arquivo"
     assert len(safe_filename("x" * 400 + ".pdf")) <= 180
     assert safe_filename("x" * 400 + ".pdf").endswith(".pdf")
+
+
+# ------------------------------------------------------------------ looking inside (issue 20)
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("GIF", "a.gif"), ("PNG", "b.png"), ("JPEG", "c.jpg")])
+def test_polyglot_image_is_stored_rebuilt(fmt: str, name: str) -> None:
+    """The bytes to store are the rebuilt image: no HTML, and size and sha256 are theirs."""
+    found = inspect(name, polyglot(fmt), LIMIT)
+    assert found.content_type == f"image/{fmt.lower()}"
+    assert b"<script" not in found.data and b"<html" not in found.data
+    assert found.size == len(found.data)
+    assert found.sha256 == hashlib.sha256(found.data).hexdigest()
+
+
+def test_stored_photo_has_no_exif() -> None:
+    found = inspect("foto.jpg", jpeg_with_gps(), LIMIT)
+    assert b"Exif" not in found.data
+
+
+def test_clean_files_other_than_images_are_stored_as_sent() -> None:
+    for name, data in [("a.pdf", pdf_bytes()), ("b.docx", docx_bytes()), ("c.txt", b"a < b")]:
+        assert inspect(name, data, LIMIT).data == data
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [
+        ("comentario.gif", GIF_COMMENT_POLYGLOT, "não é uma imagem válida"),
+        ("cortada.png", png_bytes()[:47], "não é uma imagem válida"),
+        ("relatorio.pdf", b"%PDF-1.4\n" + b"lixo " * 40, "não é um PDF válido"),
+        ("macro.docx", ooxml_bytes(extra={"word/vbaProject.bin": b"VBA"}), "contém macros"),
+        ("notas.txt", b"# comentario\n<script>alert(1)</script>", "contém marcação"),
+        ("dados.csv", b"a;b\n" * 400 + b"1;<svg onload=alert(1)>", "contém marcação"),
+    ],
+)
+def test_refused_after_looking_inside_names_the_file(name: str, data: bytes, why: str) -> None:
+    with pytest.raises(UploadRefused) as error:
+        inspect(name, data, LIMIT)
+    assert f"O arquivo “{name}” {why}" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("comentado.txt", b"<!-- c --><svg onload=alert(1)></svg>"),
+        ("comentado.png", b"  <!-- c -->\n<svg onload=alert(1)></svg>"),
+        ("declarado.csv", b'<?xml version="1.0"?><!-- c --><svg/>'),
+        ("bom.txt", b"\xef\xbb\xbf\n<svg onload=alert(1)>"),
+        ("x.svg", png_bytes()),  # a real PNG, but a name a browser would render as SVG
+        ("x.SVGZ", png_bytes()),
+        ("x.html", b"texto"),
+        ("x.xml", pdf_bytes()),
+        ("x.js", b"texto"),
+    ],
+)
+def test_markup_and_active_names_are_refused(name: str, data: bytes) -> None:
+    with pytest.raises(UploadRefused, match="não é de um tipo permitido") as error:
+        inspect(name, data, LIMIT)
+    assert name in str(error.value)
