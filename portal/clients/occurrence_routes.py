@@ -38,6 +38,7 @@ from portal.clients import policy, reference
 from portal.clients.models import Impact, Occurrence
 from portal.clients.services import UFS
 from portal.core import files as uploads
+from portal.core import upload_limits
 from portal.core.errors import FormErrors, ServiceError, ValidationError, http_status
 from portal.core.extensions import db
 from portal.core.models import PendingUpload
@@ -230,7 +231,7 @@ def create() -> ResponseReturnValue:
             flash("Ocorrência cadastrada.", "success")
             return redirect(client_page_url(org_id))
     db.session.commit()  # keep the images already accepted for the next try
-    return _render_new(data, pending, 400)
+    return _render_new(data, pending, upload_limits.refusal_status())
 
 
 # ------------------------------------------------------------------ the list

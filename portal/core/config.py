@@ -17,6 +17,10 @@ ROOT_DIR = Path(__file__).resolve().parents[2]
 INSTANCE_DIR = ROOT_DIR / "instance"
 
 
+# A whole form may carry this many files of the per-file limit (MAX_CONTENT_LENGTH below).
+BODY_CEILING_FILES = 20
+
+
 class ConfigError(RuntimeError):
     """Raised when the configuration cannot run the portal safely."""
 
@@ -53,7 +57,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", "generated into instance/secret_key", "signs sessions and CSRF tokens"),
     Setting("BASE_URL", "http://127.0.0.1:5000", "public address used in links inside emails"),
     Setting("UPLOAD_DIR", "uploads/", "where attachments are stored (outside static/)"),
-    Setting("MAX_UPLOAD_MB", "10", "size limit per attached file, in MB"),
+    Setting(
+        "MAX_UPLOAD_MB",
+        "10",
+        "size limit per attached file, in MB; a whole form may carry 20 times that (plus 1 MB)",
+    ),
     Setting(
         "TALLY_FLUSH_SECONDS",
         "30",
@@ -131,12 +139,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _resolve_sqlite_path(
             _env("DATABASE_URL", "sqlite:///instance/portal.db") or ""
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a database error's message (logged with its traceback) would
+        # otherwise carry the statement's values, CPFs and e-mails among them.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "BASE_URL": base_url,
         "UPLOAD_DIR": _resolve_dir(_env("UPLOAD_DIR", "uploads") or "uploads"),
         "MAX_UPLOAD_BYTES": max_upload_mb * 1024 * 1024,
-        # Whole request: several files of the per-file limit plus the form itself.
-        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 * 5 + 1024 * 1024,
+        # The hard ceiling on a whole body. Below it a file over MAX_UPLOAD_BYTES is counted,
+        # not kept, and the form comes back with everything typed (core/upload_limits.py);
+        # above it nothing is read and a plain 413 page answers.
+        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 * BODY_CEILING_FILES + 1024 * 1024,
         "MAX_FORM_PARTS": 200,
         "SMTP_HOST": _env("SMTP_HOST"),
         "SMTP_PORT": _env_int("SMTP_PORT", 25),

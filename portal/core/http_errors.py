@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from portal.core import upload_limits
 from portal.core.errors import ServiceError, http_status
 
 security_log = logging.getLogger("portal.security")
@@ -68,6 +69,8 @@ def register(app: Flask) -> None:
             return error
         if code in (403, 404):
             _log_refusal()
+        if code == 413:  # a body above the ceiling: say how big a form and a file may be
+            return _render(413, upload_limits.too_large_message())
         return _render(code, MESSAGES.get(code, error.description or MESSAGES[500]))
 
     @app.errorhandler(ServiceError)

@@ -26,6 +26,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.core import files as uploads
+from portal.core import upload_limits
 from portal.core.database import reads_first
 from portal.core.errors import ServiceError, http_status
 from portal.core.extensions import db
@@ -133,7 +134,7 @@ def create() -> ResponseReturnValue:
             flash(f"Artigo {number} criado como rascunho.", "success")
             return redirect(url_for(".edit", number=number))
     db.session.commit()  # keep the files already accepted for the next try
-    return _render_new(form, pending, source, 400)
+    return _render_new(form, pending, source, upload_limits.refusal_status())
 
 
 # ------------------------------------------------------------------ the editor
@@ -144,6 +145,7 @@ def _render_editor(
     form: ArticleForm | None = None,
     *,
     files_error: str | None = None,
+    pending: list[PendingUpload] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     article = _article_or_404(number)
@@ -178,6 +180,7 @@ def _render_editor(
         waits_for_reviewer=waits,
         files=files,
         files_error=files_error,
+        pending=pending or [],
         **_form_choices(form),
     ), status
 
@@ -244,11 +247,18 @@ def add_files(number: str) -> ResponseReturnValue:
     article_id, number = _ids(number)
     me = current_actor()
     staged, refused = uploads.stage_files(db.session, me, request.files.getlist("attachments"))
+    tokens = request.form.getlist("upload_tokens")[:20]
+    pending = uploads.pending_for(db.session, me, tokens) + staged
     if refused:
-        db.session.rollback()
-        return _render_editor(number, files_error=" ".join(refused), status=400)
+        db.session.commit()  # keep the files already accepted for the next try
+        return _render_editor(
+            number,
+            files_error=" ".join(refused),
+            pending=pending,
+            status=upload_limits.refusal_status(),
+        )
     attached, error = attempt(
-        lambda: services.attach_article_files(db.session, me, article_id, staged)
+        lambda: services.attach_article_files(db.session, me, article_id, pending)
     )
     if error is not None:
         return _render_editor(number, files_error=str(error), status=http_status(error))

@@ -7,6 +7,7 @@ or a role itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from portal.clients import occurrence_queries
 from portal.clients import policy as clients_policy
 from portal.core import files
 from portal.core.database import DbSession
+from portal.core.models import PendingUpload
 from portal.core.timeutil import format_datetime, utcnow
 from portal.knowledge import policy as knowledge_policy
 from portal.requests import lifecycle, policy, timeline
@@ -79,6 +81,8 @@ def request_page(
     people_query: str = "",
     message_error: str | None = None,
     message_body: str = "",
+    message_files_error: str | None = None,
+    message_pending: Sequence[PendingUpload] = (),
     note: dict[str, str] | None = None,
     note_error: str | None = None,
 ) -> dict[str, Any]:
@@ -107,6 +111,9 @@ def request_page(
         "accepts_messages": open_,
         "message_error": message_error,
         "message_body": message_body,
+        # Files refused (named) and files already accepted, kept by token for the next try.
+        "message_files_error": message_files_error,
+        "message_pending": message_pending,
         "accept": files.ACCEPT_ATTRIBUTE,
         # Staff panels: notes, assignment, Histórico.
         "shows_work_forms": works and open_,

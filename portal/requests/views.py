@@ -19,6 +19,7 @@ from portal.catalog.formdef import FieldSpec
 from portal.catalog.models import CatalogItem
 from portal.catalog.routes import item_or_404
 from portal.core import files as uploads
+from portal.core import upload_limits
 from portal.core.database import reads_first
 from portal.core.errors import FormErrors, ValidationError, http_status
 from portal.core.extensions import db
@@ -115,6 +116,8 @@ def create(slug: str) -> ResponseReturnValue:
     data = RequestFormInput.parse(request.form, specs)
     staged, refused = uploads.stage_files(db.session, me, request.files.getlist("attachments"))
     pending = uploads.pending_for(db.session, me, data.upload_tokens) + staged
+    for message in refused:  # shown next to the attachments field
+        data.add_error("attachments", message)
     phone = data.normalized_phone()
     requested_for = db.session.get(User, data.requested_for_id) if data.requested_for_id else me
     followers = list(db.session.scalars(select(User).where(User.id.in_(data.follower_ids))))
@@ -141,7 +144,7 @@ def create(slug: str) -> ResponseReturnValue:
             flash(f"Solicitação {number} registrada.", "success")
             return redirect(url_for("requests.show", number=number))
     db.session.commit()  # keep the files already accepted for the next try
-    return _render_form(item, specs, data, pending, refused, 400)
+    return _render_form(item, specs, data, pending, refused, upload_limits.refusal_status())
 
 
 def _add_problems(data: RequestFormInput, problems: list[ValidationError]) -> None:
@@ -201,6 +204,8 @@ def render_request(
     *,
     message_error: str | None = None,
     message_body: str = "",
+    message_files_error: str | None = None,
+    message_pending: list[PendingUpload] | None = None,
     note: dict[str, str] | None = None,
     note_error: str | None = None,
     status: int = 200,
@@ -212,6 +217,8 @@ def render_request(
         people_query=request.args.get("pessoa", "")[:100],
         message_error=message_error,
         message_body=message_body,
+        message_files_error=message_files_error,
+        message_pending=message_pending or [],
         note=note,
         note_error=note_error,
     )
@@ -231,12 +238,20 @@ def message(number: str) -> ResponseReturnValue:
     me = current_actor()
     req = visible_or_404(number)
     staged, refused = uploads.stage_files(db.session, me, request.files.getlist("attachments"))
+    tokens = request.form.getlist("upload_tokens")[:20]
+    pending = uploads.pending_for(db.session, me, tokens) + staged
     body = request.form.get("body", "")
     if refused:
-        db.session.rollback()
-        return render_request(req, message_error=" ".join(refused), message_body=body, status=400)
+        db.session.commit()  # keep the files already accepted for the next try
+        return render_request(
+            req,
+            message_body=body,
+            message_files_error=" ".join(refused),
+            message_pending=pending,
+            status=upload_limits.refusal_status(),
+        )
     number = req.number  # read now: after the commit it would take a second transaction
-    _, error = attempt(lambda: request_service.add_message(db.session, req, me, body, staged))
+    _, error = attempt(lambda: request_service.add_message(db.session, req, me, body, pending))
     if error is not None:
         return render_request(
             req, message_error=str(error), message_body=body, status=http_status(error)
