@@ -9,7 +9,7 @@ BENCH_REQUESTS ?= 100000
 export FLASK_APP := wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor chromium db demo-data demo run scheduler lint format test test-sqlite test-postgres bench bench-autoclose clean
+.PHONY: help install vendor chromium db demo-data demo backup run scheduler lint format test test-sqlite test-postgres bench bench-autoclose clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ demo-data: db ## load the demo data (safe to run again)
 
 demo: install vendor demo-data ## set everything up and run the portal with its scheduler on http://127.0.0.1:5000
 	@bash scripts/run_demo.sh
+
+backup: install ## copy the database, the attachments and a manifest into instance/backups/ (portal backup)
+	$(BIN)/flask portal backup
 
 run: install vendor ## run only the web server (development)
 	$(BIN)/flask run --host 127.0.0.1 --port 5000

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
@@ -216,6 +217,65 @@ def audit_verify(expected_head: str | None) -> None:
         click.echo(report.summary, err=True)
         sys.exit(1)
     click.echo(report.summary)
+
+
+@portal_cli.command("backup")
+@click.option(
+    "--output",
+    default=None,
+    help="Arquivo .tar.gz a criar, ou pasta (termine com /) onde criá-lo. "
+    "Padrão: instance/backups/portal-backup-<data UTC>.tar.gz",
+)
+@with_appcontext
+def backup_command(output: str | None) -> None:
+    """Copy the database, the stored files and a manifest into one tar.gz archive."""
+    from portal.core.backup import BackupError, create_backup, default_backup_path
+    from portal.core.storage import file_store
+
+    if output is None:
+        path = default_backup_path(Path(current_app.instance_path) / "backups")
+    elif output.endswith("/") or Path(output).is_dir():
+        path = default_backup_path(Path(output))
+    else:
+        path = Path(output)
+    try:
+        result = create_backup(db.engine, file_store(), path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for warning in result.warnings:
+        click.echo(f"Aviso: {warning}", err=True)
+    click.echo(
+        f"Cópia criada: {result.path} (revisão {result.revision}, {result.files} arquivo(s))."
+    )
+
+
+@portal_cli.command("restore")
+@click.argument("archive", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Não pedir confirmação.")
+@with_appcontext
+def restore_command(archive: Path, yes: bool) -> None:
+    """Check an archive of `portal backup` and restore it into an EMPTY database and file
+    store; a damaged archive or a non-empty target is refused and nothing is changed."""
+    from portal.core.backup import BackupError
+    from portal.core.restore import restore_backup
+    from portal.core.storage import LocalFileStore, file_store
+
+    store = file_store()
+    if not isinstance(store, LocalFileStore):
+        raise click.ClickException("A restauração grava só no armazenamento local de arquivos.")
+    target = db.engine.url.render_as_string(hide_password=True)
+    if not yes:
+        click.confirm(f"Restaurar {archive} em {target} e {store.root}?", abort=True)
+    try:
+        result = restore_backup(archive, db.engine, store)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for warning in result.warnings:
+        click.echo(f"Aviso registrado na cópia: {warning}", err=True)
+    click.echo(
+        f"Restauração concluída: cópia de {result.created_at}, revisão {result.revision}, "
+        f"{result.files} arquivo(s). Se este portal for mais novo, rode `portal init`."
+    )
 
 
 @portal_cli.command("run-jobs")
