@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyotp
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
@@ -43,6 +45,8 @@ from portal.core.fulltext import terms  # noqa: E402
 from portal.models import format_number  # noqa: E402
 
 AGENT_CPF = make_cpf("800000000")
+BENCH_SECRET_KEY = "bench-secret"  # noqa: S105  (the bench server's own, documented)
+BENCH_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105  (the bench agent's TOTP)
 # What the client pages must show for the check before driving them.
 CLIENT_LIST_MARKERS = ("Clientes cadastrados", 'href="/clientes/')  # a table with rows
 # Besides the busy client's IBGE code: its health summary and its occurrences.
@@ -132,16 +136,29 @@ class Browser:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         token = self.csrf("/login")
-        self.post("/login", {"cpf": cpf, "password": BENCH_PASSWORD, "csrf_token": token})
+        page = self.opener.open(
+            self.base + "/login",
+            urllib.parse.urlencode(
+                {"cpf": cpf, "password": BENCH_PASSWORD, "csrf_token": token}
+            ).encode(),
+            timeout=30,
+        )
+        with page:
+            if "/login/codigo" in page.geturl():  # staff: the second factor
+                html = page.read().decode()
+                token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+                code = pyotp.TOTP(BENCH_TOTP_SECRET).now()
+                self.post(page.geturl(), {"code": code, "csrf_token": token}, absolute=True)
         if "Logout" not in self.get("/perfil"):
             raise RuntimeError(f"could not sign in as {cpf}")
 
     def get(self, path: str) -> str:
         return self.opener.open(self.base + path, timeout=30).read().decode()
 
-    def post(self, path: str, data: dict[str, str]) -> str:
+    def post(self, path: str, data: dict[str, str], *, absolute: bool = False) -> str:
         body = urllib.parse.urlencode(data).encode()
-        return self.opener.open(self.base + path, body, timeout=30).read().decode()
+        url = path if absolute else self.base + path
+        return self.opener.open(url, body, timeout=30).read().decode()
 
     def csrf(self, path: str) -> str:
         return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.get(path)).group(1)
@@ -259,6 +276,31 @@ UNDO_EARLIER_RUNS = (
     "DELETE FROM service_requests WHERE id > :n",
     "UPDATE counters SET value = :n WHERE name = 'request'",
 )
+
+
+def enrol_bench_agent(url: str) -> None:
+    """The bench agent signs in with a second factor, as every agent must: a fixed TOTP secret,
+    sealed with the bench server's key, and no code used yet (each run signs in afresh)."""
+    import sqlalchemy as sa
+
+    from portal.accounts.two_factor import PURPOSE
+    from portal.core.secretbox import seal
+    from portal.core.timeutil import utcnow
+    from portal.models import User
+
+    users = User.__table__
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(users)
+            .where(users.c.cpf == AGENT_CPF)
+            .values(
+                totp_secret=seal(BENCH_TOTP_SECRET, PURPOSE, secret_key=BENCH_SECRET_KEY),
+                totp_enabled_at=utcnow(),
+                totp_last_step=None,
+            )
+        )
+    engine.dispose()
 
 
 def undo_earlier_runs(url: str, requests: int) -> None:
@@ -395,10 +437,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         generate.upgrade_schema(url)
         undo_earlier_runs(url, args.requests)
+    enrol_bench_agent(url)
     env = {
         **os.environ,
         "PORTAL_DATABASE_URL": url,
-        "PORTAL_SECRET_KEY": "bench-secret",
+        "PORTAL_SECRET_KEY": BENCH_SECRET_KEY,
         "PORTAL_LOGIN_MAX_FAILURES": "1000",
         "PORTAL_RATELIMIT_STORAGE_URL": "memory://",
         "PORTAL_MAIL_DIR": str(Path(tempfile.mkdtemp()) / "mail"),

@@ -10,6 +10,7 @@ from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from portal.core import log_privacy, upload_limits
 from portal.core.config import ROOT_DIR, load_config
 from portal.core.database import configure_engine, declare_request_writes
 from portal.core.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -30,9 +31,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT_DIR / "instance"),
     )
     app.config.from_mapping(load_config(test_config))
+    upload_limits.init_app(app)  # capped file parts: a too-big file loses nothing typed
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    log_privacy.install()  # no CPF or e-mail in the server's access log
     register_extensions(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -58,11 +61,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    from portal.accounts.sessions import SESSION_KEY, key_hash
     from portal.requests.queries import signed_in_user
 
     @login_manager.user_loader
     def _load_user(token: str) -> User | None:
-        found = signed_in_user(db.session, token)
+        browser_key = session.get(SESSION_KEY)
+        if not isinstance(browser_key, str):
+            return None
+        found = signed_in_user(db.session, token, key_hash(browser_key))
         if found is None:
             return None
         user, badge = found
@@ -74,6 +81,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from portal.accounts import sessions as user_sessions
+    from portal.accounts.sessions import SESSION_KEY
+
     @app.before_request
     def _declare_write_intent() -> None:
         # On SQLite, a POST takes the write lock when its transaction begins, or, in a view
@@ -94,13 +104,19 @@ def register_request_hooks(app: Flask) -> None:
             or now - started > app.config["SESSION_MAX_AGE"]
             or (seen is not None and now - seen > app.config["SESSION_IDLE"])
         )
+        browser_key = str(session.get(SESSION_KEY, ""))
         if expired:
+            user_sessions.end_by_key(db.session, browser_key, now)
+            db.session.commit()
             logout_user()
             session.clear()
             flash("Sua sessão expirou. Entre novamente.", "warning")
             return redirect(url_for("accounts.login"))
         if seen is None or (now - seen).total_seconds() > 60:
             session["seen_at"] = now.isoformat()
+            # Sessões ativas shows when each browser was last used, to the minute.
+            user_sessions.touch(db.session, browser_key, now)
+            db.session.commit()
         return None
 
     @app.after_request
@@ -192,7 +208,10 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal import admin
+    from portal.accounts.personal_data_routes import bp as personal_data_bp
     from portal.accounts.routes import bp as accounts_bp
+    from portal.accounts.session_routes import bp as account_sessions_bp
+    from portal.accounts.two_factor_routes import bp as two_factor_bp
     from portal.catalog.routes import bp as catalog_bp
     from portal.clients.occurrence_routes import bp as occurrences_bp
     from portal.clients.routes import bp as clients_bp
@@ -205,6 +224,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.search.routes import bp as search_bp
 
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(personal_data_bp)
+    app.register_blueprint(two_factor_bp)
+    app.register_blueprint(account_sessions_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(knowledge_bp)
     app.register_blueprint(knowledge_staff_bp)

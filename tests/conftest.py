@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextvars
 import fcntl
+import logging
 import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -16,6 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
@@ -24,6 +27,7 @@ from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.accounts import services as accounts
+from portal.accounts import two_factor
 from portal.catalog.data import CATALOG
 from portal.catalog.services import upsert_item
 from portal.clients import services as clients
@@ -31,8 +35,10 @@ from portal.core import audit
 from portal.core.actors import SystemActor
 from portal.core.cpf import make_cpf
 from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 from portal.models import CatalogItem, Organisation, ServiceRequest, User
 from portal.requests import services as requests
+from tests import log_check
 
 PASSWORD = "senha-de-teste-42"
 # The fixtures set the scene as the command line would: a system actor, audited as such.
@@ -234,8 +240,12 @@ def make_user(app: Flask, org: Organisation) -> Callable[..., User]:
         password: str | None = PASSWORD,
         email: str | None = None,
         groups: list[str] | None = None,
+        two_factor: bool | None = None,
         **extra: Any,
     ) -> User:
+        """A user through the real service; staff get a second factor (its secret in
+        TOTP_SECRETS) unless `two_factor=False`, as their sign-in would otherwise stop at the
+        set-up page."""
         cpf = new_cpf()
         user = accounts.create_user(
             db.session,
@@ -250,9 +260,54 @@ def make_user(app: Flask, org: Organisation) -> Callable[..., User]:
             **extra,
         )
         db.session.commit()
+        enrol = role in ("agent", "admin") if two_factor is None else two_factor
+        if enrol:
+            enroll_two_factor(user)
         return user
 
     return factory
+
+
+# ------------------------------------------------------------------ second factor
+
+# The TOTP secrets of the users the tests enrolled (fixtures or a browser set-up), by CPF.
+TOTP_SECRETS: dict[str, str] = {}
+
+
+def enroll_two_factor(user: User) -> str:
+    """Turn on `user`'s second factor through the real service with a secret the tests keep.
+    It is confirmed with the previous time step's code, which leaves the current and the next
+    step for sign-ins."""
+    secret = two_factor.new_secret()
+    now = utcnow()
+    step = int(now.timestamp()) // two_factor.STEP_SECONDS - 1
+    two_factor.enable(db.session, user, secret, pyotp.TOTP(secret).generate_otp(step), now=now)
+    db.session.commit()
+    TOTP_SECRETS[user.cpf] = secret
+    return secret
+
+
+def next_totp_code(cpf: str) -> str:
+    """A code the server accepts now: from the smallest time step above the last one used
+    (replay protection), inside the accepted window of one step either side."""
+    digits = re.sub(r"\D", "", cpf)
+    secret = TOTP_SECRETS.get(digits)
+    assert secret, "no known second-factor secret for this CPF (enrolled by a fixture?)"
+    if has_app_context():
+        db.session.commit()  # a fresh read: the server wrote totp_last_step in another session
+    last = db.session.scalar(sa.select(User.totp_last_step).where(User.cpf == digits))
+    seconds = time.time()
+    current = int(seconds) // two_factor.STEP_SECONDS
+    lowest = current - two_factor.VALID_WINDOW
+    if seconds % two_factor.STEP_SECONDS > two_factor.STEP_SECONDS - 2:
+        lowest += 1  # the step may end before the server checks the code
+    step = max(lowest, (last or 0) + 1)
+    if step > current + two_factor.VALID_WINDOW:
+        pytest.fail(
+            "every code of the accepted window was used already (replay protection): this test "
+            "signs the same staff user in more than about three times within 30 seconds"
+        )
+    return pyotp.TOTP(secret).generate_otp(step)
 
 
 @pytest.fixture
@@ -328,11 +383,22 @@ class AuthActions:
         return csrf_token_from(self.client.get(path).get_data(as_text=True))
 
     def login(self, user_or_cpf: User | str, password: str = PASSWORD, **kwargs: Any):
+        """Sign in; when the password step asks for the second factor, type a valid code."""
         cpf = user_or_cpf.cpf if isinstance(user_or_cpf, User) else user_or_cpf
         token = self.csrf("/login")
-        return self.client.post(
-            "/login", data={"cpf": cpf, "password": password, "csrf_token": token}, **kwargs
-        )
+        follow = kwargs.pop("follow_redirects", False)
+        data = {"cpf": cpf, "password": password, "csrf_token": token}
+        response = self.client.post("/login", data=data, **kwargs)
+        location = response.headers.get("Location", "")
+        if response.status_code == 302 and "/login/codigo" in location:
+            response.close()
+            code_token = self.csrf(location)
+            code = {"code": next_totp_code(cpf), "csrf_token": code_token}
+            return self.client.post(location, data=code, follow_redirects=follow, **kwargs)
+        if follow and response.status_code in (301, 302, 303):
+            response.close()
+            return self.client.get(location, follow_redirects=True, **kwargs)
+        return response
 
     def logout(self):
         token = self.csrf("/perfil")
@@ -370,3 +436,45 @@ def count_queries(app: Flask) -> Callable[[], Any]:
             sa.event.remove(db.engine, "before_cursor_execute", before)
 
     return counter
+
+
+# ------------------------------------------------------------------ logs: no CPF, no e-mail
+
+_session_logs: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[logging.Handler]:
+    """Everything the portal logs during the whole session goes to one file, which
+    pytest_sessionfinish reads for CPFs and e-mail addresses (portal.core.log_privacy)."""
+    path = tmp_path_factory.mktemp("log") / "session.log"
+    handler = log_check.file_handler(path)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    loggers = {name: logging.getLogger(name) for name in ("portal", "werkzeug", "scheduler")}
+    levels = {name: logger.level for name, logger in loggers.items()}
+    for logger in loggers.values():  # INFO lines are where a CPF would slip in
+        logger.setLevel(logging.DEBUG)
+    _session_logs.append(path)
+    yield handler
+    root.removeHandler(handler)
+    handler.close()
+    for name, logger in loggers.items():
+        logger.setLevel(levels[name])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    problems = [line for path in _session_logs for line in log_check.leaks(path)]
+    if not problems:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [
+        "The portal's log carried a CPF or an e-mail address (log people by user id; mask",
+        "with portal.core.cpf.mask_cpf or portal.core.log_privacy.redact):",
+        *problems[:50],
+        f"Log file: {_session_logs[0]}",
+    ]
+    for line in lines:
+        if reporter is not None:
+            reporter.write_line(line, red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

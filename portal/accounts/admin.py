@@ -25,6 +25,7 @@ from portal.accounts.services import (
     parse_cpf,
     set_client_registration,
 )
+from portal.accounts.sessions import sign_out_everywhere
 from portal.clients.models import Organisation
 from portal.core import audit
 from portal.core.actors import Actor
@@ -234,7 +235,7 @@ def deactivate(
         )
     now = now or utcnow()
     user.active = False
-    user.rotate_session_token()
+    sign_out_everywhere(session, user, now)
     for token in session.scalars(
         select(PasswordResetToken).where(
             PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None)
@@ -259,6 +260,8 @@ def reactivate(session: DbSession, actor: Actor, user: User) -> None:
     require(can_manage_accounts(actor))
     if user.active:
         return
+    if user.anonymised_at is not None:  # LGPD: the person is gone for good
+        raise Conflict("Um usuário anonimizado não pode ser reativado.")
     user.active = True
     session.flush()
     audit.record(

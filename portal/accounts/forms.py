@@ -53,3 +53,16 @@ class ChangePasswordForm(_NewPasswordMixin, FlaskForm):
 
 class ExtraPhoneForm(FlaskForm):
     extra_phone = StringField("Telefone Adicional")
+
+
+class SignInCodeForm(FlaskForm):
+    # One field takes either a 6-digit code or a recovery code, so it works without JavaScript.
+    code = StringField("Código de verificação", validators=[DataRequired(REQUIRED), Length(max=40)])
+
+
+class EnableTwoFactorForm(FlaskForm):
+    code = StringField("Código do aplicativo", validators=[DataRequired(REQUIRED), Length(max=20)])
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField("Sua senha", validators=[DataRequired(REQUIRED)])

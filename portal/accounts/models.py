@@ -89,6 +89,14 @@ class User(Model):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Second factor (TOTP, RFC 6238): the secret is encrypted with a key derived from the
+    # app's SECRET_KEY (it must be read back, so it cannot be hashed); last_step refuses a
+    # code used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column()
+    # LGPD: set when an admin anonymised a deactivated user; no page shows the person again.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # "unnested": under an outer join (request.opened_by, entry.author) this renders as a flat
     # LEFT OUTER JOIN; the nested "(users JOIN organisations)" form makes SQLite materialise both
@@ -153,6 +161,51 @@ class PasswordResetToken(Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Model):
+    """One of a user's ten single-use second-factor recovery codes, stored hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserSession(Model):
+    """One signed-in browser: the cookie holds a random key, this row its hash. Ending the row
+    signs that browser out on every worker at its next request (Sessões ativas)."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_ended", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInEvent(Model):
+    """A sign-in or a failed one, of a known user: the history shown under Perfil and to
+    admins. Failures for unknown CPFs are only counted (LoginAttempt), never kept here."""
+
+    __tablename__ = "sign_in_events"
+    __table_args__ = (Index("ix_sign_in_events_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # "success", "wrong_password", "wrong_code", "throttled", "inactive", "recovery_code"
+    outcome: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
 
 
 class LoginAttempt(Model):

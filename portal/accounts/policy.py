@@ -23,3 +23,14 @@ def can_manage_accounts(actor: Actor) -> bool:
 def can_edit_profile(actor: Actor, user: User) -> bool:
     """Perfil: people keep their own contact phone and password."""
     return not is_system(actor) and actor.id == user.id
+
+
+def can_end_session(actor: Actor, owner_id: int | None) -> bool:
+    """Sessões ativas: people end their own browsers' sessions only (admins deactivate or reset
+    a password to end someone else's)."""
+    return not is_system(actor) and owner_id is not None and actor.id == owner_id
+
+
+def can_see_sign_ins(actor: Actor, user: User) -> bool:
+    """The sign-in history: the person themselves (Perfil) and admins (Auditoria)."""
+    return administers(actor) or (not is_system(actor) and actor.id == user.id)

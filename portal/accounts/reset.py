@@ -18,6 +18,7 @@ from portal.accounts.services import (
     _store_password,
     password_problem,
 )
+from portal.accounts.sessions import sign_out_everywhere
 from portal.core.database import DbSession, affected_rows
 from portal.core.errors import ServiceError, ValidationError
 from portal.core.outbox import queue_email
@@ -138,6 +139,7 @@ def reset_password(
     if affected_rows(burned) != 1:
         raise InvalidResetToken()
     _store_password(user, new_password)
+    sign_out_everywhere(session, user, now)
     for other in session.scalars(
         select(PasswordResetToken).where(
             PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None)

@@ -13,8 +13,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from portal.accounts import reset
+from portal.accounts import reset, two_factor
 from portal.accounts import services as accounts
+from portal.accounts import sessions as user_sessions
 from portal.accounts.forms import (
     ChangePasswordForm,
     ExtraPhoneForm,
@@ -22,6 +23,7 @@ from portal.accounts.forms import (
     LoginForm,
     ResetPasswordForm,
 )
+from portal.accounts.history import record_sign_in
 from portal.accounts.models import User
 from portal.accounts.services import PASSWORD_RULES
 from portal.core.errors import ServiceError, ValidationError, http_status
@@ -32,12 +34,33 @@ from portal.core.web import current_actor, safe_next
 bp = Blueprint("accounts", __name__)
 
 
-def _start_session(user: User) -> None:
+def start_session(user: User, *, outcome: str | None = "success") -> None:
+    """Sign this browser in: a new Sessões ativas row, committed, and a fresh cookie. Every
+    sign-in ends here (password alone, or after the code), so this is where the history
+    records it; `outcome=None` when the same user only gets a new cookie (new password)."""
+    address = request.remote_addr or "?"
+    user_agent = request.headers.get("User-Agent", "")
+    key = user_sessions.open_session(db.session, user, address=address, user_agent=user_agent)
+    if outcome is not None:
+        record_sign_in(db.session, user, outcome, address=address, user_agent=user_agent)
+    db.session.commit()
     session.clear()
     now = utcnow().isoformat()
     session["login_at"] = now
     session["seen_at"] = now
+    session[user_sessions.SESSION_KEY] = key
     login_user(user)
+
+
+# The Flask-session entry of a sign-in waiting for its second-factor code.
+PENDING_KEY = "two_factor_pending"
+
+
+def _await_code(user: User) -> None:
+    """Password right, code to come: the browser holds only who (the user's session token,
+    which a new password or deactivation rotates) and since when; no session starts."""
+    session.clear()
+    session[PENDING_KEY] = {"token": user.session_token, "at": utcnow().isoformat()}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -50,14 +73,25 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(
-                db.session, form.cpf.data, form.password.data, request.remote_addr or "?"
+                db.session,
+                form.cpf.data,
+                form.password.data,
+                request.remote_addr or "?",
+                user_agent=request.headers.get("User-Agent", ""),
+                finish=False,
             )
         except ServiceError as exc:
             db.session.commit()  # the failed attempt is what the throttle counts
             error = exc
         else:
+            if two_factor.is_enabled(user):
+                # No session yet: the failures are forgotten only once the code passes.
+                db.session.commit()
+                _await_code(user)
+                return redirect(url_for("two_factor.sign_in_code", next=request.args.get("next")))
+            accounts.complete_sign_in(db.session, user, request.remote_addr or "?", utcnow())
             db.session.commit()
-            _start_session(user)
+            start_session(user)
             return redirect(safe_next(request.args.get("next")))
     status = http_status(error) if error else 200
     if request.method == "POST" and form.errors:
@@ -69,7 +103,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    accounts.end_session(db.session, current_actor())
+    user_sessions.end_by_key(db.session, str(session.get(user_sessions.SESSION_KEY, "")))
     db.session.commit()
     logout_user()
     session.clear()
@@ -170,6 +204,6 @@ def change_password() -> Response | tuple[str, int]:
         return _render_profile(form, phone_form, 400)
     db.session.commit()
     # The token rotated: sign this browser in again under the new one.
-    _start_session(user)
+    start_session(user, outcome=None)
     flash("Senha alterada.", "success")
     return redirect(url_for("accounts.profile"))

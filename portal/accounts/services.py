@@ -16,8 +16,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal.accounts.history import record_sign_in
 from portal.accounts.models import LoginAttempt, Role, SupportGroup, User
 from portal.accounts.policy import can_edit_profile, can_manage_accounts
+from portal.accounts.sessions import sign_out_everywhere
 from portal.clients.models import Organisation
 from portal.clients.policy import can_manage_clients
 from portal.core import audit
@@ -113,7 +115,7 @@ def set_password(session: DbSession, actor: Actor, user: User, new_password: str
     """An administrator (or the command line) sets someone's password."""
     require(can_manage_accounts(actor))
     _store_password(user, new_password)
-    session.flush()
+    sign_out_everywhere(session, user)
     _audit_password(session, actor, user, "user.set_password")
 
 
@@ -122,7 +124,8 @@ def change_password(session: DbSession, user: User, current: str, new_password: 
     if not user.password_hash or not check_password_hash(user.password_hash, current):
         raise ValidationError("A senha atual não confere.", field="current_password")
     _store_password(user, new_password)
-    session.flush()
+    # Every session ends, this browser's too: the view opens a new one for it.
+    sign_out_everywhere(session, user)
     _audit_password(session, user, user, "user.change_password")
 
 
@@ -328,45 +331,71 @@ def failures_since(
     )
 
 
-def authenticate(
-    session: DbSession, cpf_raw: str, password: str, address: str, *, now: datetime | None = None
-) -> User:
-    """Check a CPF and password; failures are counted per CPF and per address in the database
-    so that every web worker enforces the same limit."""
-    now = now or utcnow()
-    config = current_app.config
-    window: timedelta = config["LOGIN_WINDOW"]
-    limit: int = config["LOGIN_MAX_FAILURES"]
+def check_throttle(session: DbSession, cpf: str, address: str, now: datetime) -> None:
+    """Raise LoginThrottled when the CPF or the address has too many recent failures (the
+    password step and the second-factor code step share this count)."""
+    window: timedelta = current_app.config["LOGIN_WINDOW"]
+    limit: int = current_app.config["LOGIN_MAX_FAILURES"]
     since = now - window
-    try:
-        cpf = normalize_cpf(cpf_raw)
-    except InvalidCPF:
-        cpf = ""
-    minutes = int(window.total_seconds() // 60)
     if failures_since(session, LoginAttempt.address, address, since) >= limit or (
         cpf and failures_since(session, LoginAttempt.cpf, cpf, since) >= limit
     ):
         log.warning("login throttled cpf=%s address=%s", mask_cpf(cpf), address)
-        raise LoginThrottled(minutes)
+        raise LoginThrottled(int(window.total_seconds() // 60))
+
+
+def count_failure(session: DbSession, cpf: str, address: str, now: datetime) -> None:
+    """One failed attempt (wrong password or wrong code), seen by every worker."""
+    session.add(LoginAttempt(cpf=cpf, address=address, attempted_at=now))
+    session.flush()
+
+
+def complete_sign_in(session: DbSession, user: User, address: str, now: datetime) -> None:
+    """Every step passed: forget the CPF's failures and note the sign-in. With a second
+    factor this waits for the code, or password-then-wrong-code cycles would reset the count."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.cpf == user.cpf))
+    user.last_login_at = now
+    session.flush()
+    log.info("login ok user=%s cpf=%s address=%s", user.id, mask_cpf(user.cpf), address)
+
+
+def authenticate(
+    session: DbSession,
+    cpf_raw: str,
+    password: str,
+    address: str,
+    *,
+    now: datetime | None = None,
+    finish: bool = True,
+    user_agent: str = "",
+) -> User:
+    """Check a CPF and password; failures are counted per CPF and per address in the database
+    so that every web worker enforces the same limit. `finish=False` checks the password only
+    (the caller asks for the second factor, then calls complete_sign_in). A known user's
+    failures go to their sign-in history; the success is recorded when the browser's session
+    starts (routes.start_session), the one place both paths end."""
+    now = now or utcnow()
+    try:
+        cpf = normalize_cpf(cpf_raw)
+    except InvalidCPF:
+        cpf = ""
     user = session.scalar(select(User).where(User.cpf == cpf)) if cpf else None
+    try:
+        check_throttle(session, cpf, address, now)
+    except LoginThrottled:
+        if user is not None:
+            record_sign_in(session, user, "throttled", address=address, user_agent=user_agent)
+        raise
     hashed = user.password_hash if user is not None and user.password_hash else _dummy_hash()
     password_ok = check_password_hash(hashed, password or "")
     if user is None or not user.active or not user.password_hash or not password_ok:
-        session.add(LoginAttempt(cpf=cpf, address=address, attempted_at=now))
-        session.flush()
+        count_failure(session, cpf, address, now)
+        if user is not None:
+            # A right password on a deactivated account says so; anything else is a wrong one.
+            outcome = "inactive" if password_ok and not user.active else "wrong_password"
+            record_sign_in(session, user, outcome, address=address, user_agent=user_agent)
         log.warning("login failed cpf=%s address=%s", mask_cpf(cpf), address)
         raise LoginRefused()
-    session.execute(delete(LoginAttempt).where(LoginAttempt.cpf == cpf))
-    user.last_login_at = now
-    session.flush()
-    log.info("login ok user=%s cpf=%s address=%s", user.id, mask_cpf(cpf), address)
+    if finish:
+        complete_sign_in(session, user, address, now)
     return user
-
-
-def end_session(session: DbSession, user: User) -> None:
-    """Logout: rotating the token makes any copy of the old session cookie worthless."""
-    user.rotate_session_token()
-    session.flush()
-
-
-# ---------------------------------------------------------------- password reset

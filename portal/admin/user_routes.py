@@ -16,12 +16,14 @@ from werkzeug.datastructures import MultiDict
 
 from portal.accounts import admin as services
 from portal.accounts import admin_queries as queries
+from portal.accounts import anonymise, two_factor
 from portal.accounts.models import Role, SupportGroup, User
 from portal.accounts.services import set_client_registration
 from portal.clients.models import Organisation
 from portal.core.cpf import format_cpf
 from portal.core.errors import FormErrors, ServiceError, http_status
 from portal.core.extensions import db
+from portal.core.storage import file_store
 from portal.core.web import admin_required, attempt, current_actor, int_or_none
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/usuarios")
@@ -281,3 +283,61 @@ def send_reset(user_id: int) -> ResponseReturnValue:
         lambda user: services.send_password_reset(db.session, current_actor(), user),
         lambda kind: SENT[kind],
     )
+
+
+@bp.get("/<int:user_id>/segundo-fator")
+@admin_required
+def confirm_reset_two_factor(user_id: int) -> ResponseReturnValue:
+    """Ask before "Redefinir segundo fator": it signs the user out everywhere."""
+    return render_template("admin/users/reset_two_factor.html", user=_user_or_404(user_id))
+
+
+@bp.post("/<int:user_id>/segundo-fator")
+@admin_required
+def reset_two_factor(user_id: int) -> ResponseReturnValue:
+    return _run(
+        user_id,
+        "two_factor",
+        lambda user: two_factor.reset(db.session, current_actor(), user),
+        "Segundo fator redefinido: as sessões do usuário foram encerradas e ele configura "
+        "a verificação de novo ao entrar.",
+    )
+
+
+# ---------------------------------------------------------------- LGPD: anonymise
+
+
+def _render_anonymise(
+    user: User, errors: dict[str, list[str]] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    return render_template(
+        "admin/users/anonymise.html",
+        user=user,
+        errors=errors or {},
+        word=anonymise.CONFIRMATION_WORD,
+    ), status
+
+
+@bp.get("/<int:user_id>/anonimizar")
+@admin_required
+def confirm_anonymise(user_id: int) -> ResponseReturnValue:
+    """Ask before "Anonimizar": it cannot be undone, so the admin types a word."""
+    return _render_anonymise(_user_or_404(user_id))
+
+
+@bp.post("/<int:user_id>/anonimizar")
+@admin_required
+def anonymise_user(user_id: int) -> ResponseReturnValue:
+    user = _user_or_404(user_id)
+    typed = request.form.get("confirmacao", "")[:40]
+    keys, error = attempt(
+        lambda: anonymise.anonymise_user(db.session, current_actor(), user, confirmation=typed)
+    )
+    if error is not None:
+        field_name = getattr(error, "field", None) or "anonymise"
+        errors = {field_name: [str(error)]}
+        return _render_anonymise(_user_or_404(user_id), errors, http_status(error))
+    for key in keys or []:  # committed: the files' bytes can go
+        file_store().delete(key)
+    flash("Usuário anonimizado: os dados pessoais dele foram removidos do portal.", "success")
+    return redirect(url_for(".show", user_id=user_id))

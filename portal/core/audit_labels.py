@@ -30,6 +30,7 @@ OBJECT_LABELS = {
 }
 
 VERB_LABELS = {
+    "anonymise": "anonimização",
     "archive": "arquivamento",
     "attach": "anexo",
     "change_password": "troca de senha",
@@ -61,6 +62,10 @@ ACTION_LABELS = {
     "client.register": "Cliente: cadastro",
     "client.update": "Cliente: alteração",
     "user.client_registration": "Usuário: permissão de cadastro de clientes",
+    "user.enable_two_factor": "Usuário: ativação da verificação em duas etapas",
+    "user.disable_two_factor": "Usuário: desativação da verificação em duas etapas",
+    "user.regenerate_recovery_codes": "Usuário: novos códigos de recuperação",
+    "user.reset_two_factor": "Usuário: redefinição do segundo fator",
 }
 
 FIELD_LABELS = {
@@ -92,6 +97,7 @@ FIELD_LABELS = {
     "password_hash": "Senha",
     "phone": "Telefone",
     "position": "Posição",
+    "recovery_codes": "Códigos de recuperação",
     "required": "Obrigatório",
     "role": "Papel",
     "routing_rules": "Regras de encaminhamento",
@@ -101,6 +107,7 @@ FIELD_LABELS = {
     "starts_at": "Começa em",
     "state": "Estado",
     "title": "Título",
+    "two_factor": "Verificação em duas etapas",
     "uf": "UF",
     "version": "Versão",
 }

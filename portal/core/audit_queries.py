@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -37,6 +37,8 @@ CSV_BATCH = 500
 SYSTEM = "sistema"  # the "who" value of the command line and the jobs (no actor_id)
 DATE_FORMAT = "%d/%m/%Y"
 A = AuditEntry
+# What the CSV shows of a batch of rows (an admin view's masking; as stored by default).
+Shown = Callable[[Sequence[Any]], Sequence[Any]]
 
 
 def _id_or_none(typed: str | None) -> int | None:
@@ -232,10 +234,13 @@ def _csv_cells(entry: Any, tz: str) -> list[Any]:
     ]
 
 
-def _batches(session: DbSession, filters: AuditFilters, tz: str) -> Iterator[list[list[Any]]]:
+def _batches(
+    session: DbSession, filters: AuditFilters, tz: str, shown: Shown
+) -> Iterator[list[list[Any]]]:
     """The filtered entries in the list's order, CSV_BATCH rows at a time (a server-side
     cursor on PostgreSQL: the whole export never sits in memory)."""
-    columns = [A.id, A.at, A.actor_label, A.address, A.action, A.object_type, A.object_id]
+    columns = [A.id, A.at, A.actor_id, A.actor_label, A.address, A.action, A.object_type]
+    columns.append(A.object_id)
     query = (
         select(*columns, A.before, A.after, A.hash)
         .where(*filters.conditions(tz))
@@ -243,9 +248,17 @@ def _batches(session: DbSession, filters: AuditFilters, tz: str) -> Iterator[lis
         .execution_options(yield_per=CSV_BATCH)
     )
     for batch in session.execute(query).partitions():
-        yield [_csv_cells(row, tz) for row in batch]
+        yield [_csv_cells(row, tz) for row in shown(batch)]
 
 
-def csv_lines(session: DbSession, filters: AuditFilters, tz: str) -> Iterator[str]:
-    """The filtered list as CSV for Brazilian Excel (UTF-8 with BOM, ";"), in batches."""
-    yield from csv_stream(CSV_HEADER, _batches(session, filters, tz))
+def _as_stored(rows: Sequence[Any]) -> Sequence[Any]:
+    return rows
+
+
+def csv_lines(
+    session: DbSession, filters: AuditFilters, tz: str, shown: Shown = _as_stored
+) -> Iterator[str]:
+    """The filtered list as CSV for Brazilian Excel (UTF-8 with BOM, ";"), in batches.
+    `shown` turns each batch into what may be shown (the admin view masks anonymised
+    people: portal.accounts.anonymised_audit)."""
+    yield from csv_stream(CSV_HEADER, _batches(session, filters, tz, shown))

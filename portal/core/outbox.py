@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.core.database import DbSession, affected_rows, write_intent
+from portal.core.log_privacy import redact
 from portal.core.models import MailStatus, OutboxEmail
 from portal.core.timeutil import utcnow
 
@@ -242,7 +243,7 @@ class Transport:
         mail_dir.mkdir(parents=True, exist_ok=True)
         path = mail_dir / f"{row_id:08d}.eml"
         path.write_bytes(bytes(message))
-        log.info("email %s to %s written to %s (no SMTP configured)", row_id, message["To"], path)
+        log.info("email %s written to %s (no SMTP configured)", row_id, path)
 
 
 def _describe(exc: Exception) -> str:
@@ -279,9 +280,7 @@ def deliver_pending(
                 }
                 failed += give_up
                 retried += not give_up
-                log.warning(
-                    "email %s to %s not sent (%s): %s", row.id, row.recipient, attempts, error
-                )
+                log.warning("email %s not sent (%s): %s", row.id, attempts, redact(error))
             else:
                 values = {
                     "attempts": row.attempts + 1,

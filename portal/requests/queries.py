@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
 from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
 
-from portal.accounts.models import User
+from portal.accounts.models import User, UserSession
 from portal.catalog.models import CatalogItem
 from portal.core.database import DbSession
 from portal.core.paging import Page, clamp_page, count_to_horizon
@@ -171,15 +171,19 @@ def open_count(session: DbSession, user: User) -> int:
     return _party_sum(session, user, PartyRelation.MINE, list(OPEN_STATES))
 
 
-def signed_in_user(session: DbSession, token: str) -> tuple[User, int] | None:
-    """The user of a session token, with the badge (open_count) read in the same statement.
+def signed_in_user(session: DbSession, token: str, key_hash: str) -> tuple[User, int] | None:
+    """The user of a session token whose browser session (key_hash) has not ended, with the
+    badge (open_count) read in the same statement.
 
-    The token changes on logout, so an old cookie finds nobody. Every signed-in page needs
-    both, and on PostgreSQL each statement is a round trip.
+    The token changes when every session must end (new password, deactivation), the row ends
+    when one browser's does (logout, Sessões ativas). Every signed-in page needs all of it,
+    and on PostgreSQL each statement is a round trip.
     """
-    if not token:
+    if not token or not key_hash:
         return None
-    row = session.execute(_signed_in_user_statement(), {"token": token}).first()
+    row = session.execute(
+        _signed_in_user_statement(), {"token": token, "key_hash": key_hash}
+    ).first()
     return None if row is None else (row[0], row[1])
 
 
@@ -190,7 +194,13 @@ def _signed_in_user_statement() -> Select[Any]:
     badge = _party_sum_select(User.__table__.c.id, MINE, OPEN_STATES).scalar_subquery()
     return (
         select(User, badge)
-        .where(User.session_token == bindparam("token"), User.active)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.session_token == bindparam("token"),
+            User.active,
+            UserSession.key_hash == bindparam("key_hash"),
+            UserSession.ended_at.is_(None),
+        )
         .options(lazyload(User.organisation))
     )
 

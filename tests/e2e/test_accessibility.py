@@ -26,6 +26,7 @@ from portal.demo import DEMO_PASSWORD, USERS, load_demo_data
 from portal.home.routes import CONTRAST_COOKIE
 from portal.models import Article, ArticleVersion, OutboxEmail, ServiceRequest, User
 from portal.requests.lifecycle import State
+from tests.conftest import enroll_two_factor
 from tests.e2e.a11y import axe_problems, horizontal_overflow
 from tests.e2e.test_login_e2e import sign_in
 
@@ -229,6 +230,22 @@ def _admin_group(name: str, suffix: str = "") -> Callable[[dict[str, Any]], str]
     return path
 
 
+def _password_step(who: str, code: str | None = None) -> Callable[[Page], None]:
+    """Signed out: the password of a user with a second factor (Greziella, enrolled by the
+    world fixture), which opens the code page; then, if given, a code typed there."""
+
+    def run(page: Page) -> None:
+        page.get_by_label("CPF").fill(format_cpf(CPF[who]))
+        page.get_by_label("Senha").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Entrar").click()
+        expect(page).to_have_url(re.compile(r"/login/codigo"))
+        if code is not None:
+            page.get_by_label("Código de verificação").fill(code)
+            page.get_by_role("button", name="Verificar").click()
+
+    return run
+
+
 def _admin_user(who: str) -> Callable[[dict[str, Any]], str]:
     """Administração > Usuários: a demo user's page."""
 
@@ -372,6 +389,19 @@ VISITS: list[Visit] = [
         ),
     ),
     Visit("login, high contrast", "accounts.login", "/login", high_contrast=True),
+    Visit(
+        "sign-in code",
+        "two_factor.sign_in_code",
+        "/login",
+        prepare=_password_step("greziella"),
+    ),
+    Visit(
+        "sign-in code, wrong",
+        "two_factor.sign_in_code",
+        "/login",
+        status=400,
+        prepare=_password_step("greziella", code="zzzz-zzzz-zz"),
+    ),
     Visit("forgot password", "accounts.forgot_password", "/esqueci-senha"),
     Visit(
         "forgot password, empty", "accounts.forgot_password", "/esqueci-senha", prepare=_submit()
@@ -522,6 +552,7 @@ VISITS: list[Visit] = [
         prepare=_open_all("details.action-dialog"),
     ),
     Visit("profile", "accounts.profile", "/perfil", who="felipe"),
+    Visit("meus dados", "personal_data.index", "/perfil/meus-dados", who="felipe"),
     Visit(
         "profile, errors",
         "accounts.profile",
@@ -529,6 +560,34 @@ VISITS: list[Visit] = [
         who="felipe",
         status=400,
         prepare=_submit("form[action$='/perfil/senha'] button[type=submit]"),
+    ),
+    Visit("active sessions", "account_sessions.index", "/perfil/sessoes", who="felipe"),
+    Visit(
+        "active sessions, high contrast",
+        "account_sessions.index",
+        "/perfil/sessoes",
+        who="felipe",
+        high_contrast=True,
+        prepare=_open_all("details.session-agent"),
+    ),
+    Visit("sign-in history", "account_sessions.sign_ins", "/perfil/acessos", who="felipe"),
+    Visit("two-factor set-up", "two_factor.setup", "/perfil/dois-fatores", who="felipe"),
+    Visit(
+        "two-factor set-up, errors",
+        "two_factor.setup",
+        "/perfil/dois-fatores",
+        who="felipe",
+        status=400,
+        prepare=_submit(),
+    ),
+    Visit("two-factor, requester", "two_factor.setup", "/perfil/dois-fatores", who="greziella"),
+    Visit("two-factor, staff", "two_factor.setup", "/perfil/dois-fatores", who="ana"),
+    Visit(
+        "two-factor, new recovery codes",
+        "two_factor.setup",
+        "/perfil/dois-fatores",
+        who="ana",
+        prepare=_submit(),
     ),
     Visit("404", "requests.show", "/solicitacoes/CS9999999", who="felipe", status=404),
     # Agent: Ana (Suporte GERID).
@@ -864,6 +923,47 @@ VISITS: list[Visit] = [
     ),
     Visit("user, own page", "admin_users.show", _admin_user("carla"), who="carla"),
     Visit(
+        "user, with a second factor",
+        "admin_users.show",
+        _admin_user("greziella"),
+        who="carla",
+    ),
+    Visit(
+        "user, reset second factor",
+        "admin_users.confirm_reset_two_factor",
+        lambda world: f"{_admin_user('ana')(world)}/segundo-fator",
+        who="carla",
+    ),
+    Visit(
+        "user, deactivated (Anonimizar)",
+        "admin_users.show",
+        lambda world: f"/admin/usuarios/{world['deactivated_id']}",
+        who="carla",
+    ),
+    Visit(
+        "user, anonymise",
+        "admin_users.confirm_anonymise",
+        lambda world: f"/admin/usuarios/{world['deactivated_id']}/anonimizar",
+        who="carla",
+    ),
+    Visit(
+        "user, anonymise, wrong word",
+        "admin_users.confirm_anonymise",
+        lambda world: f"/admin/usuarios/{world['deactivated_id']}/anonimizar",
+        who="carla",
+        status=400,
+        prepare=lambda p: (
+            p.get_by_label("Para confirmar, digite ANONIMIZAR").fill("talvez"),
+            p.get_by_role("button", name="Anonimizar").click(),
+        ),
+    ),
+    Visit(
+        "user, anonymise, active user",
+        "admin_users.confirm_anonymise",
+        lambda world: f"{_admin_user('ana')(world)}/anonimizar",
+        who="carla",
+    ),
+    Visit(
         "user, organisation error",
         "admin_users.show",
         _admin_user("felipe"),
@@ -936,6 +1036,18 @@ VISITS: list[Visit] = [
         high_contrast=True,
     ),
     Visit(
+        "audit trail, one person",
+        "admin_audit.index",
+        lambda w: "/admin/auditoria?quem=" + _admin_user("felipe")(w).rsplit("/", 1)[1],
+        who="carla",
+    ),
+    Visit(
+        "sign-in history, admin",
+        "admin_audit.sign_ins",
+        lambda w: "/admin/auditoria/acessos/" + _admin_user("felipe")(w).rsplit("/", 1)[1],
+        who="carla",
+    ),
+    Visit(
         "request, admin",
         "requests.show",
         lambda w: _state(w, State.CLOSED),
@@ -965,6 +1077,8 @@ class Report:
 def world(app: Flask) -> dict[str, Any]:
     load_demo_data(db.session)
     db.session.commit()
+    # A requester with a second factor: the code page and the requester's management page.
+    enroll_two_factor(db.session.scalars(select(User).where(User.cpf == CPF["greziella"])).one())
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # the 413 page, with a 3 MB file
     numbers = {}
     for state in (State.OPEN, State.IN_PROGRESS, State.AWAITING_USER, State.CLOSED):
@@ -985,7 +1099,33 @@ def world(app: Flask) -> dict[str, Any]:
     ).one()
     link = re.search(r"(/redefinir-senha/\S+)", body)
     assert link
-    return {"numbers": numbers, "reset_link": link.group(1)}
+    return {
+        "numbers": numbers,
+        "reset_link": link.group(1),
+        "deactivated_id": _deactivated_user(felipe),
+    }
+
+
+def _deactivated_user(colleague: User) -> int:
+    """A deactivated requester (not a demo one): the Anonimizar confirmation page (LGPD)."""
+    from portal.accounts import admin as account_admin
+    from portal.accounts import services as account_services
+    from portal.core.actors import SystemActor
+    from portal.core.cpf import make_cpf
+
+    setup = SystemActor("testes")
+    user = account_services.create_user(
+        db.session,
+        setup,
+        cpf=make_cpf("987654321"),
+        full_name="Pessoa Desativada Teste",
+        email="desativada@exemplo.gov.br",
+        role="requester",
+        organisation=colleague.organisation,
+    )
+    account_admin.deactivate(db.session, setup, user)
+    db.session.commit()
+    return user.id
 
 
 def _sign_in(page: Page, who: str) -> None:

@@ -7,15 +7,42 @@ import re
 from playwright.sync_api import Page, expect
 
 from portal.core.cpf import format_cpf
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, TOTP_SECRETS, next_totp_code
 from tests.e2e.conftest import screenshot
 
 
-def sign_in(page: Page, cpf: str, password: str = PASSWORD) -> None:
+def sign_in(page: Page, cpf: str, password: str = PASSWORD, *, set_up: bool = True) -> None:
+    """Sign in through the form. When the code page appears, type a valid code; when a staff
+    account without a second factor lands on the set-up page (demo staff, staff created through
+    the admin pages), set it up as a person would, reading the secret from the page, unless
+    `set_up=False`."""
     page.goto("/login")
     page.get_by_label("CPF").fill(cpf)
     page.get_by_label("Senha").fill(password)
-    page.get_by_role("button", name="Entrar").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Entrar").click()
+    if "/login/codigo" in page.url:
+        page.get_by_label("Código de verificação").fill(next_totp_code(cpf))
+        with page.expect_navigation():
+            page.get_by_role("button", name="Verificar").click()
+    elif (
+        set_up
+        and page.url.endswith("/perfil/dois-fatores")
+        and page.locator("#totp-secret").count()
+    ):
+        set_up_two_factor(page, cpf)
+        page.get_by_role("link", name="Já guardei os códigos, continuar").click()
+
+
+def set_up_two_factor(page: Page, cpf: str) -> list[str]:
+    """On the set-up page: read the secret, type its code, return the recovery codes shown."""
+    secret = (page.locator("#totp-secret").text_content() or "").replace(" ", "")
+    TOTP_SECRETS[re.sub(r"\D", "", cpf)] = secret
+    page.get_by_label("Código do aplicativo").fill(next_totp_code(cpf))
+    page.get_by_role("button", name="Ativar").click()
+    codes = page.locator("#recovery-codes code")
+    expect(codes).to_have_count(10)
+    return codes.all_text_contents()
 
 
 def test_login_wrong_password_then_right_then_logout(page: Page, make_user) -> None:

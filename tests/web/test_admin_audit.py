@@ -151,7 +151,11 @@ FILTERS: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], Callable[..
     ),
     "who and what and when": (
         lambda s: {"quem": s["admin"].id, "acao": "user.update", "ate": "31/01/2026"},
-        lambda e, s: e.actor_id == s["admin"].id and e.at < datetime(2026, 2, 1, 3, tzinfo=UTC),
+        lambda e, s: (
+            e.actor_id == s["admin"].id
+            and e.action == "user.update"
+            and e.at < datetime(2026, 2, 1, 3, tzinfo=UTC)
+        ),
     ),
 }
 

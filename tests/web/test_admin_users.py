@@ -25,7 +25,7 @@ from portal.core.errors import Conflict, Forbidden, ValidationError
 from portal.core.extensions import db
 from portal.core.models import AuditEntry
 from portal.core.outbox import deliver_pending
-from tests.conftest import SETUP, AuthActions, make_app, new_cpf
+from tests.conftest import SETUP, AuthActions, enroll_two_factor, make_app, new_cpf
 
 BASE = "/admin/usuarios"
 NEW_PASSWORD = "uma frase longa e nova 2026"
@@ -180,7 +180,10 @@ def test_an_admin_creates_an_agent_who_chooses_a_password_through_the_e_mail(
     assert done.status_code == 302
     assert client.get(path).status_code == 404  # single use
     assert auth.login(cpf, NEW_PASSWORD).status_code == 302
-    assert client.get("/atendimento").status_code == 200  # an agent, at work
+    # Staff set up their second factor first; then an agent, at work.
+    assert client.get("/atendimento").headers["Location"] == "/perfil/dois-fatores"
+    enroll_two_factor(db.session.get(User, user.id))
+    assert client.get("/atendimento").status_code == 200
 
 
 def test_the_new_user_form_shows_every_error_and_keeps_what_was_typed(
