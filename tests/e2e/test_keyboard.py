@@ -40,6 +40,10 @@ class Keyboard:
     def tab_to(self, selector: str, *, backwards: bool = False) -> None:
         """Press Tab (or Shift+Tab) until the element matching `selector` has the focus."""
         key = "Shift+Tab" if backwards else "Tab"
+        # After a navigation the new page's DOM can answer before its stylesheets apply (the
+        # parser does not wait for them); a focus measured then shows the browser's default
+        # ring. A person sees the styled page, so wait until the page has loaded.
+        self.page.wait_for_load_state("load")
         for _ in range(MAX_TABS):
             self.page.keyboard.press(key)
             self._check_focus()

@@ -28,7 +28,7 @@ from flask_migrate import downgrade, upgrade
 
 from portal import create_app
 from portal.core.extensions import db
-from tests.conftest import TEST_DATABASE_URL
+from tests.scratch_db import scratch_database_url
 
 SCHEMA = "migration_check"
 OWNER = "timeline_entry"
@@ -49,23 +49,8 @@ ATTACHMENTS: dict[int, tuple[int, int | None, int]] = {
 
 @pytest.fixture
 def migration_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database nobody else uses: a SQLite file, or a PostgreSQL schema of its own."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'migration-check.db'}"
-        return
-    admin = sa.create_engine(TEST_DATABASE_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(sa.text(f"CREATE SCHEMA {SCHEMA}"))
-        url = sa.engine.make_url(TEST_DATABASE_URL).update_query_dict(
-            {"options": f"-csearch_path={SCHEMA}"}
-        )
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
+    with scratch_database_url(tmp_path, SCHEMA) as url:
+        yield url
 
 
 def _when(dialect: str, minute: int) -> Any:

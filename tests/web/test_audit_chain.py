@@ -34,7 +34,7 @@ from portal.core.database import write_intent
 from portal.core.extensions import db
 from portal.core.models import AuditEntry
 from tests.conftest import SETUP, TEST_DATABASE_URL
-from tests.web.test_kb_migration import _unaccent_in_schema
+from tests.scratch_db import scratch_database_url
 
 ENTRIES = AuditEntry.__table__
 
@@ -391,24 +391,8 @@ OLD_ENTRIES: list[dict[str, Any]] = [
 
 @pytest.fixture
 def migration_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database nobody else uses: a SQLite file, or a PostgreSQL schema of its own."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'audit-migration-check.db'}"
-        return
-    admin = sa.create_engine(TEST_DATABASE_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(sa.text(f"CREATE SCHEMA {SCHEMA}"))
-            _unaccent_in_schema(conn, SCHEMA)
-        url = sa.engine.make_url(TEST_DATABASE_URL).update_query_dict(
-            {"options": f"-csearch_path={SCHEMA}"}
-        )
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
+    with scratch_database_url(tmp_path, SCHEMA) as url:
+        yield url
 
 
 def _seed_old_entries() -> None:

@@ -29,7 +29,7 @@ from flask_migrate import downgrade, upgrade
 from portal import create_app
 from portal.core import fulltext
 from portal.core.extensions import db
-from tests.conftest import TEST_DATABASE_URL
+from tests.scratch_db import scratch_database_url
 
 SCHEMA = "kb_migration_check"
 BEFORE, AFTER = "0006", "0007"
@@ -91,41 +91,8 @@ KB_TABLES = [
 
 @pytest.fixture
 def migration_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database nobody else uses: a SQLite file, or a PostgreSQL schema of its own."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'kb-migration-check.db'}"
-        return
-    admin = sa.create_engine(TEST_DATABASE_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(sa.text(f"CREATE SCHEMA {SCHEMA}"))
-            _unaccent_in_schema(conn)
-        url = sa.engine.make_url(TEST_DATABASE_URL).update_query_dict(
-            {"options": f"-csearch_path={SCHEMA}"}
-        )
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
-
-
-def _unaccent_in_schema(conn: sa.Connection, schema: str = SCHEMA) -> None:
-    """The unaccent extension is installed once per database (by the test session's own
-    migrations, in public); this schema's search path sees only itself, so it gets its own
-    dictionary from the extension's template, under the name migration 0007 uses."""
-    installed = conn.execute(
-        sa.text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = :n"),
-        {"n": "unaccent"},
-    ).scalar()
-    if installed is not None:
-        conn.execute(
-            sa.text(
-                f"CREATE TEXT SEARCH DICTIONARY {schema}.unaccent "
-                f"(TEMPLATE = {installed}.unaccent, RULES = 'unaccent')"
-            )
-        )
+    with scratch_database_url(tmp_path, SCHEMA) as url:
+        yield url
 
 
 def _when(dialect: str) -> Any:
