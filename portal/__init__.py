@@ -62,10 +62,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     from portal.accounts.sessions import SESSION_KEY, key_hash
+    from portal.api import is_api_request
     from portal.requests.queries import signed_in_user
 
     @login_manager.user_loader
     def _load_user(token: str) -> User | None:
+        if is_api_request():
+            return None  # the API knows only its bearer tokens (portal/api/auth.py)
         browser_key = session.get(SESSION_KEY)
         if not isinstance(browser_key, str):
             return None
@@ -207,10 +210,11 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal import admin
+    from portal import admin, api
     from portal.accounts.personal_data_routes import bp as personal_data_bp
     from portal.accounts.routes import bp as accounts_bp
     from portal.accounts.session_routes import bp as account_sessions_bp
+    from portal.accounts.token_routes import bp as account_tokens_bp
     from portal.accounts.two_factor_routes import bp as two_factor_bp
     from portal.catalog.routes import bp as catalog_bp
     from portal.clients.occurrence_routes import bp as occurrences_bp
@@ -227,6 +231,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(personal_data_bp)
     app.register_blueprint(two_factor_bp)
     app.register_blueprint(account_sessions_bp)
+    app.register_blueprint(account_tokens_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(knowledge_bp)
     app.register_blueprint(knowledge_staff_bp)
@@ -238,6 +243,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(client_wizard_bp)
     app.register_blueprint(occurrences_bp)
     admin.register(app)
+    api.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -6,6 +6,7 @@ this module only gathers them.
 
 from portal.accounts.models import (
     STAFF_ROLES,
+    ApiToken,
     LoginAttempt,
     PasswordResetToken,
     RecoveryCode,
@@ -78,6 +79,7 @@ __all__ = [
     "STAFF_ROLES",
     "Announcement",
     "AnnouncementDismissal",
+    "ApiToken",
     "Article",
     "ArticleFeedback",
     "ArticleVersion",

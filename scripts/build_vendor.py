@@ -1,7 +1,8 @@
 """Copy what the portal serves from node_modules into static/vendor (git-ignored).
 
 Only local files are served (no CDN): the gov.br Design System CSS, Font Awesome 5 (the icon
-font gov.br DS expects) and Raleway, the free font Rawline (gov.br's own) derives from.
+font gov.br DS expects), Raleway, the free font Rawline (gov.br's own) derives from, and
+Swagger UI for the API's documentation page.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ def main() -> int:
     fontawesome = MODULES / "@fortawesome" / "fontawesome-free"
     copy(fontawesome / "css" / "all.min.css", VENDOR / "fontawesome" / "css" / "all.min.css")
     copy(fontawesome / "webfonts", VENDOR / "fontawesome" / "webfonts")
+    # Swagger UI for /api/v1/docs (started by static/js/api-docs.js: no inline script).
+    swagger = MODULES / "swagger-ui-dist"
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        copy(swagger / name, VENDOR / "swagger-ui" / name)
     (VENDOR / "raleway").mkdir(parents=True, exist_ok=True)
     (VENDOR / "raleway" / "raleway.css").write_text(raleway_css(), "utf-8")
     remote = [

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from portal.accounts import reset
+from portal.accounts import reset, tokens
 from portal.accounts.models import LoginAttempt, PasswordResetToken, Role, SupportGroup, User
 from portal.accounts.policy import can_manage_accounts
 from portal.accounts.services import (
@@ -236,6 +236,9 @@ def deactivate(
     now = now or utcnow()
     user.active = False
     sign_out_everywhere(session, user, now)
+    # Their API tokens die with the sessions (authenticate refuses them anyway; this keeps
+    # Tokens de acesso true if the user is reactivated).
+    tokens.revoke_all(session, user, now)
     for token in session.scalars(
         select(PasswordResetToken).where(
             PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None)

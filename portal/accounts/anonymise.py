@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, or_, select
 
 from portal.accounts import redaction
 from portal.accounts.models import (
+    ApiToken,
     LoginAttempt,
     PasswordResetToken,
     RecoveryCode,
@@ -107,7 +108,8 @@ def anonymise_user(session: DbSession, actor: Actor, user: User, *, confirmation
     redaction.redact_requests(session, requests, who, user_id=user.id)
     redaction.redact_outbox(session, who)
     keys = _remove_files(session, user)
-    for table in (SignInEvent, RecoveryCode, PasswordResetToken):
+    # API tokens too: their names are the person's words (authenticate refuses them anyway).
+    for table in (SignInEvent, RecoveryCode, PasswordResetToken, ApiToken):
         session.execute(delete(table).where(table.user_id == user.id))
     session.execute(delete(LoginAttempt).where(LoginAttempt.cpf == who.cpf))
     session.execute(delete(ClientWizard).where(ClientWizard.user_id == user.id))

@@ -208,6 +208,25 @@ class SignInEvent(Model):
     user_agent: Mapped[str] = mapped_column(String(300), default="")
 
 
+class ApiToken(Model):
+    """A personal access token for the REST API: only its SHA-256 is stored, with the first
+    characters (`prefix`) so the owner can tell their tokens apart in Perfil."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    # "read" or "read write" (space-separated, as OAuth scopes are).
+    scopes: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class LoginAttempt(Model):
     """Failed sign-ins, counted in the database so every web worker sees the same throttle."""
 

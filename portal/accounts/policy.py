@@ -34,3 +34,9 @@ def can_end_session(actor: Actor, owner_id: int | None) -> bool:
 def can_see_sign_ins(actor: Actor, user: User) -> bool:
     """The sign-in history: the person themselves (Perfil) and admins (Auditoria)."""
     return administers(actor) or (not is_system(actor) and actor.id == user.id)
+
+
+def can_manage_tokens(actor: Actor, owner_id: int | None) -> bool:
+    """Tokens de acesso: people create, list and revoke their own personal access tokens only
+    (a deactivation ends everyone's at once)."""
+    return not is_system(actor) and owner_id is not None and actor.id == owner_id

@@ -26,6 +26,7 @@ OBJECT_LABELS = {
     "organisation": "Ente",
     "request": "Solicitação",
     "routing_rule": "Regra de roteamento",
+    "token": "Token de acesso",
     "user": "Usuário",
 }
 
@@ -49,6 +50,7 @@ VERB_LABELS = {
     "reorder": "reordenação",
     "reset_password": "envio de redefinição de senha",
     "restore": "restauração",
+    "revoke": "revogação",
     "set_password": "definição de senha",
     "show": "exibição",
     "unlock": "desbloqueio",
@@ -66,6 +68,8 @@ ACTION_LABELS = {
     "user.disable_two_factor": "Usuário: desativação da verificação em duas etapas",
     "user.regenerate_recovery_codes": "Usuário: novos códigos de recuperação",
     "user.reset_two_factor": "Usuário: redefinição do segundo fator",
+    "token.create": "Token de acesso: criação",
+    "token.revoke": "Token de acesso: revogação",
 }
 
 FIELD_LABELS = {
@@ -79,6 +83,7 @@ FIELD_LABELS = {
     "description": "Descrição",
     "email": "E-mail",
     "ends_at": "Termina em",
+    "expires_at": "Expira em",
     "extra_phone": "Outro telefone",
     "fields": "Campos",
     "full_name": "Nome",
@@ -101,6 +106,7 @@ FIELD_LABELS = {
     "required": "Obrigatório",
     "role": "Papel",
     "routing_rules": "Regras de encaminhamento",
+    "scopes": "Escopos",
     "severity": "Gravidade",
     "short_description": "Descrição curta",
     "slug": "Endereço (slug)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +42,14 @@ NOT_PAGES = {
     "occurrences.image",  # a file download
     "admin_audit.export",  # CSV
     "static",
+    # The REST API answers JSON; its documentation page is Swagger UI, not a portal page, and
+    # has its own browser test (axe, 320 px, local files only): tests/e2e/test_api_docs_e2e.py.
+    "api-docs.openapi_json",
+    "api_docs_page.docs",
+    "api_me.me",
+    "api_catalog.items",
+    "api_catalog.item",
+    "api_fallback.unknown",
 }
 CPF = {u.name.split()[0].lower(): u.cpf for u in USERS}
 
@@ -87,6 +96,15 @@ def _send_too_much(page: Page) -> None:
     page.locator("#attachments").set_input_files(big)
     page.locator("#request-form button[type=submit]").click()
     expect(page.get_by_role("heading", name="413")).to_be_visible()
+
+
+def _create_token(page: Page) -> None:
+    """Criar token: the page then shows it once, with its warning, above the list."""
+    page.locator("#name").fill("Sistema da prefeitura")
+    page.locator("label[for=scopes-2]").click()
+    page.locator("#expires_on").fill((date.today() + timedelta(days=30)).strftime("%d/%m/%Y"))
+    page.locator("form[action$='/perfil/tokens'] button[type=submit]").click()
+    expect(page.locator("#new-token")).to_be_visible()
 
 
 def _state(world: dict[str, Any], state: State) -> str:
@@ -571,6 +589,22 @@ VISITS: list[Visit] = [
         prepare=_open_all("details.session-agent"),
     ),
     Visit("sign-in history", "account_sessions.sign_ins", "/perfil/acessos", who="felipe"),
+    Visit("api tokens", "account_tokens.index", "/perfil/tokens", who="felipe"),
+    Visit(
+        "api tokens, form errors",
+        "account_tokens.index",
+        "/perfil/tokens",
+        who="felipe",
+        status=400,
+        prepare=_submit("form[action$='/perfil/tokens'] button[type=submit]"),
+    ),
+    Visit(
+        "api tokens, one just created",
+        "account_tokens.index",
+        "/perfil/tokens",
+        who="felipe",
+        prepare=_create_token,
+    ),
     Visit("two-factor set-up", "two_factor.setup", "/perfil/dois-fatores", who="felipe"),
     Visit(
         "two-factor set-up, errors",

@@ -1,0 +1,110 @@
+"""REST API v1 under /api/v1: flask-smorest blueprints over the areas' services and policies.
+
+flask-smorest keeps our Flask app and blueprints, generates the OpenAPI 3 document from the
+marshmallow schemas of each view, and validates input (422) and shapes output from the same
+schemas. One module per resource; each blueprint authenticates with a bearer token
+(portal/api/auth.py) and answers errors as problem+json (portal/api/problems.py).
+"""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+from portal.api import auth
+from portal.api.problems import PROBLEM_JSON, ProblemSchema
+from portal.core.extensions import csrf, limiter
+
+API_PREFIX = "/api/v1"
+BEARER = {"type": "http", "scheme": "bearer", "description": "Token de acesso pessoal (pat_...)"}
+
+
+class PortalApi(Api):
+    """flask-smorest's Api with problem+json errors, documented as such."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        # flask-smorest would answer every HTTP error of the whole app as JSON; the pages keep
+        # their HTML errors, and each API blueprint registers problems.register instead.
+        return None
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            if status < 400:
+                continue
+            response: dict[str, Any] = {"description": status.phrase, "schema": ProblemSchema}
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Erro (problem+json)", "schema": ProblemSchema}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def is_api_request() -> bool:
+    """Whether this request is the API's (whose user comes from a token, never a cookie)."""
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+def init_app(app: Flask) -> None:
+    """Register the API's blueprints, its OpenAPI document and its documentation page."""
+    from portal.api import catalog, docs, me
+
+    app.config.setdefault("API_TITLE", "Portal de Atendimento")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "info": {"description": "API REST do Portal de Atendimento. Erros: RFC 9457."},
+            "components": {"securitySchemes": {"bearerAuth": BEARER}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    api = PortalApi(app)
+    for module in (me, catalog):
+        # Safe only because the API ignores the session cookie (auth.py): a forged cross-site
+        # request carries no token, so there is nothing for CSRF to protect here.
+        csrf.exempt(module.bp)
+        limiter.limit(auth.rate_limit, key_func=auth.rate_limit_key)(module.bp)
+        api.register_blueprint(module.bp)
+    app.register_blueprint(docs.bp)
+    fallback = _fallback_blueprint()
+    csrf.exempt(fallback)
+    app.register_blueprint(fallback)
+
+
+def _fallback_blueprint() -> Any:
+    """Unknown addresses under /api/v1 answer problem+json too (404, or 405 naming the
+    methods an address takes), not the portal's HTML error page."""
+    from flask import Blueprint
+    from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+    from portal.api import problems
+
+    bp = Blueprint("api_fallback", __name__, url_prefix=API_PREFIX)
+    problems.register(bp)
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    @bp.route("/<path:rest>", methods=methods)
+    def unknown(rest: str) -> Any:
+        adapter = current_app.url_map.bind("")
+        allowed = []
+        for method in methods:
+            try:
+                endpoint, _ = adapter.match(request.path, method=method)
+            except HTTPException:  # no rule takes this method here
+                continue
+            if endpoint != "api_fallback.unknown":
+                allowed.append(method)
+        if allowed:
+            raise MethodNotAllowed(valid_methods=allowed)
+        raise NotFound()
+
+    return bp
