@@ -52,7 +52,13 @@ def is_api_request() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints, its OpenAPI document and its documentation page."""
-    from portal.api import catalog, docs, me
+    from portal.api import (
+        catalog,
+        docs,
+        me,
+        request_actions,  # noqa: F401  (its routes join api_requests.bp)
+    )
+    from portal.api import requests as api_requests
 
     app.config.setdefault("API_TITLE", "Portal de Atendimento")
     app.config.setdefault("API_VERSION", "v1")
@@ -68,7 +74,7 @@ def init_app(app: Flask) -> None:
         },
     )
     api = PortalApi(app)
-    for module in (me, catalog):
+    for module in (me, catalog, api_requests):
         # Safe only because the API ignores the session cookie (auth.py): a forged cross-site
         # request carries no token, so there is nothing for CSRF to protect here.
         csrf.exempt(module.bp)

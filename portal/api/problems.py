@@ -19,7 +19,13 @@ from flask import Blueprint, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from portal.core.errors import FormErrors, ServiceError, ValidationError, http_status
+from portal.core.errors import (
+    FormErrors,
+    ServiceError,
+    StaleObject,
+    ValidationError,
+    http_status,
+)
 from portal.core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ KINDS: dict[int, tuple[str, str]] = {
     413: ("muito_grande", "Conteúdo grande demais"),
     415: ("tipo_nao_suportado", "Tipo de conteúdo não suportado"),
     422: ("dados_invalidos", "Dados inválidos"),
+    428: ("if_match_obrigatorio", "Pré-condição exigida"),
     429: ("muitas_requisicoes", "Muitas requisições"),
     500: ("erro_interno", "Erro interno"),
 }
@@ -50,6 +57,7 @@ DETAILS = {
     413: "O envio é maior que o limite permitido.",
     415: "Envie o corpo como application/json.",
     422: "Alguns campos têm valores inválidos.",
+    428: "Envie o cabeçalho If-Match com a ETag mais recente do recurso.",
     429: "Muitas requisições em pouco tempo. Aguarde e tente novamente.",
     500: "Ocorreu um erro inesperado. Tente novamente em instantes.",
 }
@@ -156,6 +164,18 @@ def from_http(error: HTTPException) -> Response | HTTPException:
     return problem(status, headers=headers)
 
 
+# A domain error whose problem needs its own stable code (besides its status's): looked up
+# along the error's classes, so a subclass shares its parent's code unless it has one.
+ERROR_CODES: dict[type[ServiceError], str] = {StaleObject: "alterada_por_outra_pessoa"}
+
+
+def _code_of(error: ServiceError) -> str | None:
+    for cls in type(error).__mro__:
+        if cls in ERROR_CODES:
+            return ERROR_CODES[cls]
+    return None
+
+
 def from_service(error: ServiceError) -> Response:
     db.session.rollback()  # the operation failed: nothing of it is kept
     if isinstance(error, ValidationError):
@@ -165,7 +185,7 @@ def from_service(error: ServiceError) -> Response:
     status = http_status(error)
     if status == 404:
         return problem(404)  # the same answer whether it does not exist or is not theirs
-    return problem(status, detail=str(error))
+    return problem(status, code=_code_of(error), detail=str(error))
 
 
 def unexpected(error: Exception) -> Response:

@@ -61,11 +61,18 @@ def answers(req: ServiceRequest) -> list[tuple[str, str]]:
     """Every answer with its label as the form read when the request was opened (its
     FormVersion), so renaming or removing a field later changes nothing here. An answer the
     version does not name (or a request without a version) still shows, under its key."""
+    return [(label, value) for _, label, value in keyed_answers(req)]
+
+
+def keyed_answers(req: ServiceRequest) -> list[tuple[str, str, str]]:
+    """`answers` with each field's key first (key, label, value), for the API."""
     values = req.field_values or {}
     specs = versions.version_specs(req.form_version)
     named = {s.key for s in specs}
-    shown = [(s.label, str(values[s.key])) for s in specs if values.get(s.key) not in (None, "")]
-    shown += [(k, str(v)) for k, v in values.items() if k not in named and v not in (None, "")]
+    shown = [
+        (s.key, s.label, str(values[s.key])) for s in specs if values.get(s.key) not in (None, "")
+    ]
+    shown += [(k, k, str(v)) for k, v in values.items() if k not in named and v not in (None, "")]
     return shown
 
 

@@ -105,17 +105,8 @@ def request_list(
     loaded; other sorts and partial numbers join the requests table.
     """
     P = RequestParty  # noqa: N806
-    ids = select(P.request_id).where(P.user_id == user.id, P.relation == relation.value)
-    if state in {s.value for s in State}:
-        ids = ids.where(P.state == state)
     cleaned = "".join(ch for ch in number if ch.isalnum()).upper()
-    joined = sort != "aberto" or bool(cleaned)
-    if joined:
-        ids = ids.join(SR, SR.id == P.request_id)
-    if exact := exact_number(cleaned):
-        ids = ids.where(SR.number == exact)
-    elif cleaned:
-        ids = ids.where(SR.number.contains(cleaned, autoescape=True))
+    ids = party_ids(user, relation, number=number, state=state, join=sort != "aberto")
     if cleaned:
         total, more = count_to_horizon(session, ids, page, per_page)
     else:
@@ -132,6 +123,26 @@ def request_list(
     page_ids = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
     rows = rows_by_id(session, page_ids, joinedload(SR.item))
     return Page[ServiceRequest](rows=rows, total=total, page=page, per_page=per_page, more=more)
+
+
+def party_ids(
+    user: User, relation: PartyRelation, *, number: str = "", state: str = "", join: bool = False
+) -> Select[Any]:
+    """The ids of a person's requests in `relation`, filtered as the personal lists filter
+    (state; a request number, whole or partial), unordered. `join` joins the requests table
+    (a number filter always does), for a sort on its columns."""
+    P = RequestParty  # noqa: N806
+    ids = select(P.request_id).where(P.user_id == user.id, P.relation == relation.value)
+    if state in {s.value for s in State}:
+        ids = ids.where(P.state == state)
+    cleaned = "".join(ch for ch in number if ch.isalnum()).upper()
+    if join or cleaned:
+        ids = ids.join(SR, SR.id == P.request_id)
+    if exact := exact_number(cleaned):
+        ids = ids.where(SR.number == exact)
+    elif cleaned:
+        ids = ids.where(SR.number.contains(cleaned, autoescape=True))
+    return ids
 
 
 def _party_sum(

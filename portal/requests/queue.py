@@ -115,7 +115,7 @@ def _searches_text(filters: QueueFilters) -> bool:
     return bool(typed) and _number_condition(typed) is None
 
 
-def _queue_ids(session: DbSession, agent: User, filters: QueueFilters) -> Select[Any]:
+def queue_ids(session: DbSession, agent: User, filters: QueueFilters) -> Select[Any]:
     """The queue's ids in its order. Other text than a number searches the full-text index of
     the description, messages, notes and reasons (portal.core.fulltext), and the index drives:
     the newest matches by number (the order requests were opened) are read until the page is
@@ -169,7 +169,7 @@ def agent_queue(
     The total comes from queue_counts when it can; other filters count only as far as ten
     pages past this one ("mais de ..."), so no page ever counts the whole table.
     """
-    ids = _queue_ids(session, agent, filters)
+    ids = queue_ids(session, agent, filters)
     total = _counted_total(session, agent, filters)
     more = False
     if total is None:
