@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
         docs,
         me,
         request_actions,  # noqa: F401  (its routes join api_requests.bp)
+        request_files,  # noqa: F401  (its routes join api_requests.bp)
     )
     from portal.api import requests as api_requests
 

@@ -136,9 +136,12 @@ def _field_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
     return found
 
 
+LOCATIONS = {"query", "json", "form", "files", "headers"}
+
+
 def _strip_location(messages: Any) -> Any:
     # webargs keys by location first ("query", "json"); clients know fields, not locations.
-    if isinstance(messages, Mapping) and set(messages) <= {"query", "json", "form", "headers"}:
+    if isinstance(messages, Mapping) and set(messages) <= LOCATIONS:
         merged: dict[str, Any] = {}
         for part in messages.values():
             if isinstance(part, Mapping):
