@@ -49,6 +49,11 @@ NOT_PAGES = {
     "api_me.me",
     "api_catalog.items",
     "api_catalog.item",
+    "api_requests.index",
+    "api_requests.show",
+    "api_requests.request_timeline",
+    "api_requests.attachments",
+    "api_requests.download",
     "api_fallback.unknown",
 }
 CPF = {u.name.split()[0].lower(): u.cpf for u in USERS}
@@ -389,6 +394,36 @@ def _publish_critical_for_everyone(page: Page) -> None:
 def _close_banner(page: Page) -> None:
     page.locator(".critical-banner").get_by_role("button", name="Fechar").click()
     expect(page.locator(".critical-banner")).to_have_count(0)
+
+
+def _a_webhook(suffix: str) -> Callable[[dict[str, Any]], str]:
+    """A page of a webhook in Administração › Webhooks (made here: the demo has none)."""
+
+    def path(_world: dict[str, Any]) -> str:
+        from portal.core.actors import COMMAND_LINE
+        from portal.webhooks import services as webhook_services
+        from portal.webhooks.models import Webhook
+
+        db.session.rollback()  # see what the live server wrote since this session last read
+        found = db.session.scalar(select(Webhook.id).limit(1))
+        if found is None:
+            found = webhook_services.create(
+                db.session,
+                COMMAND_LINE,
+                url="https://example.org/portal",
+                events=["request.created"],
+            ).id
+            db.session.commit()
+        return f"/admin/webhooks/{found}{suffix}"
+
+    return path
+
+
+def _create_webhook(page: Page) -> None:
+    page.locator("#url").fill("https://example.org/hook")
+    page.locator("label[for=evento-2]").click()
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    expect(page.locator("#webhook-secret")).to_be_visible()
 
 
 VISITS: list[Visit] = [
@@ -1010,6 +1045,29 @@ VISITS: list[Visit] = [
         ),
     ),
     # -- admin: comunicados
+    # -- admin: webhooks
+    Visit("webhooks", "admin_webhooks.index", "/admin/webhooks/", who="carla"),
+    Visit("new webhook", "admin_webhooks.new", "/admin/webhooks/novo", who="carla"),
+    Visit(
+        "new webhook, refused",
+        "admin_webhooks.new",
+        "/admin/webhooks/novo",
+        who="carla",
+        status=400,
+        prepare=lambda p: (
+            p.locator("#url").fill("ftp://example.org/x"),
+            p.get_by_role("button", name="Salvar", exact=True).click(),
+        ),
+    ),
+    Visit(
+        "new webhook, secret shown",
+        "admin_webhooks.new",
+        "/admin/webhooks/novo",
+        who="carla",
+        prepare=_create_webhook,
+    ),
+    Visit("webhook", "admin_webhooks.show", _a_webhook(""), who="carla"),
+    Visit("edit webhook", "admin_webhooks.edit", _a_webhook("/editar"), who="carla"),
     Visit("comunicados", "admin_announcements.index", "/admin/comunicados/", who="carla"),
     Visit("new comunicado", "admin_announcements.new", "/admin/comunicados/novo", who="carla"),
     Visit(
