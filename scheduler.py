@@ -38,6 +38,8 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     every = {
         "heartbeat": {"seconds": 30},
         "deliver_mail": {"seconds": config["MAIL_INTERVAL_SECONDS"]},
+        # Same cadence as e-mail: both are outboxes whose rows wait for this job.
+        "deliver_webhooks": {"seconds": config["MAIL_INTERVAL_SECONDS"]},
         "auto_close": {"minutes": config["AUTO_CLOSE_INTERVAL_MINUTES"]},
         "remind": {"minutes": config["AUTO_CLOSE_INTERVAL_MINUTES"]},
         "purge_pending_uploads": {"hours": 1},

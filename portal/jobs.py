@@ -31,6 +31,7 @@ from portal.core.timeutil import utcnow
 from portal.requests import lifecycle, notifications, transitions
 from portal.requests.lifecycle import Action, State, TransitionError
 from portal.requests.models import ServiceRequest
+from portal.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger("portal.jobs")
 
@@ -56,6 +57,12 @@ def deliver_mail(session: DbSession, *, now: datetime | None = None) -> int:
         total += report.sent
         if report.sent + report.retried + report.failed == 0:
             return total
+
+
+def deliver_webhooks(session: DbSession, *, now: datetime | None = None) -> int:
+    """Send every due webhook delivery once (retries wait for their back-off); returns how
+    many were delivered."""
+    return webhook_delivery.deliver_due(session, now=now)["delivered"]
 
 
 def _walk_due(
@@ -259,6 +266,7 @@ JOBS: dict[str, Callable[..., object]] = {
     "auto_close": auto_close,
     "remind": remind,
     "deliver_mail": deliver_mail,
+    "deliver_webhooks": deliver_webhooks,
     "purge_pending_uploads": purge_pending_uploads,
 }
 

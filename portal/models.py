@@ -72,6 +72,7 @@ from portal.requests.models import (
     TimelineEntry,
     format_number,
 )
+from portal.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "NUMBER_DIGITS",
@@ -128,6 +129,9 @@ __all__ = [
     "TimelineEntry",
     "User",
     "UserSession",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "article_items",
     "format_number",
     "group_members",

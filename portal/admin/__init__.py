@@ -16,6 +16,7 @@ SECTIONS = [
     "portal.admin.user_routes",
     "portal.admin.audit_routes",
     "portal.admin.announcement_routes",
+    "portal.admin.webhook_routes",
 ]
 
 

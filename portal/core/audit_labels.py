@@ -28,6 +28,7 @@ OBJECT_LABELS = {
     "routing_rule": "Regra de roteamento",
     "token": "Token de acesso",
     "user": "Usuário",
+    "webhook": "Webhook",
 }
 
 VERB_LABELS = {
@@ -70,6 +71,10 @@ ACTION_LABELS = {
     "user.reset_two_factor": "Usuário: redefinição do segundo fator",
     "token.create": "Token de acesso: criação",
     "token.revoke": "Token de acesso: revogação",
+    "webhook.create": "Webhook: criação",
+    "webhook.update": "Webhook: alteração",
+    "webhook.deactivate": "Webhook: desativação",
+    "webhook.resend": "Webhook: reenvio de entrega",
 }
 
 FIELD_LABELS = {

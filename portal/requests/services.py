@@ -28,6 +28,7 @@ from portal.requests.lifecycle import State
 from portal.requests.models import ENTRY_OWNER, EntryKind, Follower, ServiceRequest, TimelineEntry
 from portal.requests.numbering import next_request_number
 from portal.requests.transitions import fire, fire_as_system, touch
+from portal.webhooks import events as webhooks
 
 __all__ = ["FormErrors", "fire", "fire_as_system"]
 
@@ -120,6 +121,7 @@ def create_request(
     if uploads:
         files.attach(session, ENTRY_OWNER, created.id, uploads)
     notifications.request_created(session, request)
+    webhooks.emit(session, "request.created", request)
     log.info("request %s opened by user=%s", request.number, actor.id)
     return request
 
@@ -205,6 +207,7 @@ def add_message(
     if uploads:
         files.attach(session, ENTRY_OWNER, entry.id, uploads)
     notifications.message_added(session, request, entry, author)
+    webhooks.emit(session, "request.message_added", request, message={"body": text})
     return entry
 
 
@@ -292,6 +295,8 @@ def add_note(
     session.flush()
     if public and send_email:
         notifications.note_sent(session, request, entry, author)
+    if public:  # an internal note is staff-only: no event, nothing of its text leaves
+        webhooks.emit(session, "request.message_added", request, message={"body": text})
     return entry
 
 
@@ -353,4 +358,5 @@ def assign(
         session.flush()
     except StaleDataError as exc:
         raise StaleObject() from exc
+    webhooks.emit(session, "request.assigned", request)
     return entry

@@ -23,6 +23,7 @@ from portal.requests import lifecycle, notifications
 from portal.requests.lifecycle import Action, Actor, Outcome
 from portal.requests.models import EntryKind, ServiceRequest, TimelineEntry
 from portal.requests.policy import can_view, roles_on
+from portal.webhooks import events as webhooks
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -66,6 +67,7 @@ def fire(
     if reason:  # after the version check: the reason is searchable text of the request
         fulltext.append_request_text(session, request.id, reason)
     notifications.transition(session, request, outcome, actor)
+    webhooks.emit(session, "request.state_changed", request, action=action.value)
     log.info("request %s %s by %s", request.number, action.value, actor.id if actor else "system")
     return outcome
 
@@ -155,6 +157,7 @@ def fire_as_system(
             notifications.transition(
                 session, request, outcome, None, requester=requester.get(request.id, [])
             )
+    webhooks.emit_many(session, "request.state_changed", [r for r, _ in moved], action=action.value)
     log.info("%s: %d requests by system", action.value, len(moved))
     return len(moved)
 
