@@ -18,14 +18,21 @@ from werkzeug.exceptions import PreconditionRequired
 from portal.accounts.models import User
 from portal.api import auth
 from portal.api.problems import documented_errors
-from portal.api.requests import EntrySchema, RequestSchema, bp, detail, etag, visible
+from portal.api.requests import (
+    EntrySchema,
+    RequestSchema,
+    bp,
+    detail,
+    etag,
+    message_entry,
+    visible,
+)
 from portal.catalog import versions
 from portal.catalog.queries import active_item
 from portal.core.errors import FormErrors, ValidationError
 from portal.core.extensions import db
 from portal.requests import services
 from portal.requests.lifecycle import Action, ReasonRequired
-from portal.requests.timeline import KIND_LABELS
 
 IF_MATCH = {
     "in": "header",
@@ -136,20 +143,7 @@ def message(data: dict[str, Any], number: str) -> Any:
     me = auth.api_user()
     req = visible(number)
     written = services.add_message(db.session, req, me, data["body"])
-    body: dict[str, Any] = {
-        "id": written.id,
-        "kind": written.kind.value,
-        "kind_label": KIND_LABELS.get(written.kind, ""),
-        "public": written.public,
-        "body": written.body,
-        "author": me.full_name,
-        "action": None,
-        "from_state": None,
-        "to_state": None,
-        "occurred_at": written.occurred_at,
-        "created_at": written.created_at,
-        "attachments": [],
-    }
+    body = message_entry(written, me, [])
     db.session.commit()
     return body, 201, {"Location": url_for(".request_timeline", number=number)}
 

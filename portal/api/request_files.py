@@ -26,6 +26,7 @@ from portal.api.requests import (
     bp,
     detail,
     etag,
+    message_entry,
     user_ref,
     visible,
 )
@@ -36,7 +37,6 @@ from portal.core.extensions import db
 from portal.core.models import Attachment
 from portal.requests import policy, services, timeline
 from portal.requests.models import TimelineEntry
-from portal.requests.timeline import KIND_LABELS
 
 # ------------------------------------------------------------------ schemas
 
@@ -185,24 +185,15 @@ def upload(data: dict[str, Any], number: str) -> Any:
     files = _attachment_rows(
         number, timeline.attachments_of(db.session, req, include_internal=True)
     )
-    body: dict[str, Any] = {
-        "id": written.id,
-        "kind": written.kind.value,
-        "kind_label": KIND_LABELS.get(written.kind, ""),
-        "public": written.public,
-        "body": written.body,
-        "author": me.full_name,
-        "action": None,
-        "from_state": None,
-        "to_state": None,
-        "occurred_at": written.occurred_at,
-        "created_at": written.created_at,
-        "attachments": [
+    body = message_entry(
+        written,
+        me,
+        [
             {k: row[k] for k in ("id", "name", "size", "content_type")}
             for row in files
             if row["entry_id"] == written.id
         ],
-    }
+    )
     db.session.commit()
     return body, 201, {"Location": url_for(".attachments", number=number)}
 

@@ -28,8 +28,8 @@ from portal.core.extensions import db
 from portal.requests import policy, presenter, queries, timeline
 from portal.requests import queue as queue_queries
 from portal.requests.lifecycle import ActionNotAllowed, State
-from portal.requests.models import PartyRelation, RequestParty, ServiceRequest
-from portal.requests.timeline import TimelineItem
+from portal.requests.models import PartyRelation, RequestParty, ServiceRequest, TimelineEntry
+from portal.requests.timeline import KIND_LABELS, TimelineItem
 
 bp = Blueprint("api_requests", __name__, url_prefix="/api/v1/requests", description="Solicitações")
 auth.protect(bp)
@@ -246,6 +246,26 @@ def entry(item: TimelineItem) -> dict[str, Any]:
             {"id": a.id, "name": a.original_name, "size": a.size, "content_type": a.content_type}
             for a in item.attachments
         ],
+    }
+
+
+def message_entry(
+    written: TimelineEntry, author: User, attachments: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A message just written, in `entry`'s shape (it is not a timeline row yet)."""
+    return {
+        "id": written.id,
+        "kind": written.kind.value,
+        "kind_label": KIND_LABELS.get(written.kind, ""),
+        "public": written.public,
+        "body": written.body,
+        "author": author.full_name,
+        "action": None,
+        "from_state": None,
+        "to_state": None,
+        "occurred_at": written.occurred_at,
+        "created_at": written.created_at,
+        "attachments": attachments,
     }
 
 
