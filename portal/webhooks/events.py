@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
+from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.catalog.models import CatalogItem
 from portal.core.database import DbSession
 from portal.core.timeutil import utcnow
 from portal.requests.models import ServiceRequest
@@ -72,6 +74,13 @@ def emit_many(
     hooks = _subscribed(session, event)
     if not hooks or not requests:
         return 0
+    # The batch's services in one read, set on each request, not one SELECT per request.
+    item_ids = {request.item_id for request in requests}
+    items = {
+        i.id: i for i in session.scalars(select(CatalogItem).where(CatalogItem.id.in_(item_ids)))
+    }
+    for request in requests:
+        set_committed_value(request, "item", items[request.item_id])
     now = utcnow()
     rows = [
         {

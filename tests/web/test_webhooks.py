@@ -33,14 +33,16 @@ from sqlalchemy import func, select
 
 from portal import create_app, jobs
 from portal.accounts.models import User
+from portal.catalog.models import CatalogItem
 from portal.core.errors import FormErrors
 from portal.core.extensions import db
 from portal.core.models import AuditEntry
 from portal.core.timeutil import utcnow
 from portal.requests import services as request_service
 from portal.requests.lifecycle import Action
+from portal.requests.models import ServiceRequest
 from portal.webhooks import services
-from portal.webhooks.events import EVENTS
+from portal.webhooks.events import EVENTS, emit_many
 from portal.webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
 from tests.conftest import AuthActions, free_port
 from tests.scratch_db import scratch_database_url
@@ -283,6 +285,33 @@ def test_inactive_webhooks_and_other_events_get_nothing(
     make_request(people["felipe"])
     assert _deliveries() == []
     assert only_assign.id != off.id
+
+
+def test_a_batch_emit_reads_the_services_once(
+    people: dict[str, User], make_request, receiver: Receiver, count_queries
+) -> None:
+    """The jobs' bulk transitions emit for hundreds of requests: the statements must not grow
+    with the batch (each request's service was read on its own before)."""
+    _hook(people["carla"], receiver.url())
+    items = list(db.session.scalars(select(CatalogItem.id)))
+    assert len(items) >= 3
+    made = [make_request(people["felipe"]) for _ in range(9)]
+    for i, req in enumerate(made):  # spread over the services, as a job's batch is
+        req.item_id = items[i % len(items)]
+    numbers = [req.number for req in made]
+    db.session.commit()
+    db.session.expunge_all()  # as a job loads them: no service in memory yet
+    batch = list(
+        db.session.scalars(select(ServiceRequest).where(ServiceRequest.number.in_(numbers)))
+    )
+    with count_queries() as statements:
+        queued = emit_many(db.session, "request.state_changed", batch, action="auto_close")
+    assert queued == 9
+    assert len(statements) == 3, "\n".join(statements)  # hooks, services, INSERT
+    bodies = db.session.scalars(select(WebhookDelivery.body)).all()
+    assert {json.loads(b)["request"]["item"] for b in bodies} == set(
+        db.session.scalars(select(CatalogItem.slug).where(CatalogItem.id.in_(items[:9])))
+    )
 
 
 def test_non_admins_get_404(auth: AuthActions, people: dict[str, User]) -> None:
