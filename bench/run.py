@@ -28,7 +28,7 @@ import time
 import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -51,6 +51,8 @@ BENCH_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105  (the bench
 CLIENT_LIST_MARKERS = ("Clientes cadastrados", 'href="/clientes/')  # a table with rows
 # Besides the busy client's IBGE code: its health summary and its occurrences.
 CLIENT_PAGE_MARKERS = ("Saúde do cliente", 'class="occurrence-list"')
+# An API list that has rows and a next page.
+API_LIST = ('"number":"CS', '"next_cursor":"')
 # Each wrk thread has its own Lua state: count there, add up in done().
 WRK_COUNTER = """
 local threads = {{}}
@@ -164,18 +166,32 @@ class Browser:
         return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.get(path)).group(1)
 
     @property
-    def cookie(self) -> str:
-        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+    def headers(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in self.jar)}
+
+    def api_token(self) -> ApiClient:
+        """A read token made through Perfil › Tokens de acesso, as a person would."""
+        expires = (datetime.now(UTC) + timedelta(days=7)).strftime("%d/%m/%Y")
+        form = {"name": "Bench", "scopes": "read", "expires_on": expires}
+        html = self.post("/perfil/tokens", {**form, "csrf_token": self.csrf("/perfil/tokens")})
+        return ApiClient(re.search(r'id="new-token"[^>]*value="(pat_[\w-]+)"', html).group(1))
+
+
+class ApiClient:
+    """The API's caller: a bearer token, no cookie."""
+
+    def __init__(self, token: str) -> None:
+        self.headers = {"Authorization": f"Bearer {token}"}
 
 
 def check_page(
-    browser: Browser | None, base: str, path: str, marker: str | tuple[str, ...]
+    browser: Browser | ApiClient | None, base: str, path: str, marker: str | tuple[str, ...]
 ) -> None:
     """Every URL must answer 200 with the page asked for (every marker in it), not a redirect
     to the login."""
     request = urllib.request.Request(base + path)
-    if browser is not None:
-        request.add_header("Cookie", browser.cookie)
+    for name, value in (browser.headers if browser else {}).items():
+        request.add_header(name, value)
     opener = urllib.request.build_opener(NoRedirect)
     with opener.open(request, timeout=60) as response:
         html = response.read().decode()
@@ -193,7 +209,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 def wrk(
     url: str,
     *,
-    cookie: str | None,
+    headers: dict[str, str],
     duration: int,
     connections: int,
     expected: int = 200,
@@ -215,8 +231,8 @@ def wrk(
         "-s",
         handle.name,
     ]
-    if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     Path(handle.name).unlink()
     req_s = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -444,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
         "PORTAL_SECRET_KEY": BENCH_SECRET_KEY,
         "PORTAL_LOGIN_MAX_FAILURES": "1000",
         "PORTAL_RATELIMIT_STORAGE_URL": "memory://",
+        # The limit is still counted on every API call (its cost is measured), never reached.
+        "PORTAL_API_RATE_LIMIT": "100000000 per minute",
         "PORTAL_MAIL_DIR": str(Path(tempfile.mkdtemp()) / "mail"),
         "CEILING_USER_ID": "1",
     }
@@ -470,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
         article = sample_article_path(url)
         article_number = article.split("/")[-1][:9]
         busy, busy_identifier = busy_client(url)
+        heavy_api, agent_api = heavy.api_token(), agent.api_token()
+        deep_cursor = api_cursor_before(base, heavy_api, deep_row)
         endpoints = [
             ("ceiling: bare route", None, ceiling_base, "/", "ok", 200, None),
             ("ceiling: 25-row table", None, ceiling_base, "/table", "<table>", 200, None),
@@ -576,6 +596,37 @@ def main(argv: list[str] | None = None) -> int:
                 200,
                 None,
             ),
+            # The same lists and request through the API (a bearer token, JSON): each is
+            # compared with its page in API_VS_PAGE below.
+            ("API Minhas p1", heavy_api, base, "/api/v1/requests", API_LIST, 200, None),
+            (
+                f"API Minhas p{deep}",
+                heavy_api,
+                base,
+                f"/api/v1/requests?cursor={deep_cursor}",
+                API_LIST[0],  # at a small size the deep page is the last: no next_cursor
+                200,
+                None,
+            ),
+            (
+                "API request (50 entries)",
+                heavy_api,
+                base,
+                "/api/v1/requests/CS0000001",
+                '"number":"CS0000001"',
+                200,
+                None,
+            ),
+            (
+                "API timeline (50 entries)",
+                heavy_api,
+                base,
+                "/api/v1/requests/CS0000001/timeline",
+                '"entries":[{',
+                200,
+                None,
+            ),
+            ("API queue p1", agent_api, base, "/api/v1/queue", API_LIST, 200, None),
             ("POST new request", heavy, base, "/catalogo/gerid", None, 302, new_request),
             (
                 "POST message",
@@ -600,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
             drive = functools.partial(
                 wrk,
                 host + path,
-                cookie=who.cookie if who else None,
+                headers=who.headers if who else {},
                 connections=args.connections,
                 expected=expected,
                 post_body=body,
@@ -618,11 +669,44 @@ def main(argv: list[str] | None = None) -> int:
     ceiling_rate = next(r.req_s for r in results if r.endpoint == "ceiling: 25-row table")
     for result in results:
         result.ratio_to_ceiling = round(result.req_s / ceiling_rate, 3)
-    write(results, args.results)
+    write(results, args.results, api_vs_page(results, deep))
     return 0
 
 
-def write(results: list[Result], folder: Path) -> None:
+def api_cursor_before(base: str, client: ApiClient, row: int) -> str:
+    """The API's cursor that starts at `row` of the heavy user's list (the deep page), walked
+    to through the API itself, 100 rows at a time."""
+    cursor, seen = "", 0
+    while seen < row - 1:
+        limit = min(100, row - 1 - seen)
+        query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        request = urllib.request.Request(f"{base}/api/v1/requests{query}", headers=client.headers)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            page = json.load(response)
+        seen += len(page["requests"])
+        cursor = page["next_cursor"]
+    return cursor
+
+
+def api_vs_page(results: list[Result], deep: int) -> str:
+    """Each API endpoint's rate over its HTML page's, measured in this run (target: ≥ 1)."""
+    rates = {r.endpoint: r.req_s for r in results}
+    pairs = [
+        ("API Minhas p1", "Minhas Solicitações p1"),
+        (f"API Minhas p{deep}", f"Minhas Solicitações p{deep}"),
+        ("API request (50 entries)", "request page (50 entries)"),
+        ("API queue p1", "agent queue p1"),
+    ]
+    lines = ["| API | page | API req/s ÷ page req/s |", "| --- | --- | ---: |"]
+    lines += [
+        f"| {api} | {page} | {rates[api] / rates[page]:.2f} |"
+        for api, page in pairs
+        if api in rates and page in rates
+    ]
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
+
+
+def write(results: list[Result], folder: Path, comparison: str = "") -> None:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     rows = [asdict(r) for r in results]
@@ -635,7 +719,7 @@ def write(results: list[Result], folder: Path) -> None:
         f"| {r.p99_ms:.1f} | {r.non_200} | {r.ratio_to_ceiling:.2f} |"
         for r in results
     ]
-    text = "\n".join(table) + "\n"
+    text = "\n".join(table) + "\n" + (f"\n{comparison}" if comparison else "")
     (folder / f"{stamp}.md").write_text(text)
     (folder / f"{stamp}.json").write_text(json.dumps(rows, indent=2))
     (folder / "latest.json").write_text(json.dumps(rows, indent=2))

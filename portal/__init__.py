@@ -14,6 +14,7 @@ from portal.core import log_privacy, upload_limits
 from portal.core.config import ROOT_DIR, load_config
 from portal.core.database import configure_engine, declare_request_writes
 from portal.core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.core.text_input import DatabaseIdConverter
 from portal.core.timeutil import as_utc, format_age, format_datetime, format_relative, utcnow
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT_DIR / "instance"),
     )
     app.config.from_mapping(load_config(test_config))
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     upload_limits.init_app(app)  # capped file parts: a too-big file loses nothing typed
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -86,6 +88,9 @@ def register_extensions(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from portal.accounts import sessions as user_sessions
     from portal.accounts.sessions import SESSION_KEY
+    from portal.core.text_input import refuse_nul_characters
+
+    app.before_request(refuse_nul_characters)
 
     @app.before_request
     def _declare_write_intent() -> None:

@@ -11,12 +11,12 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 import pytest
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.accounts import services as accounts
@@ -39,6 +40,9 @@ from portal.core.timeutil import utcnow
 from portal.models import CatalogItem, Organisation, ServiceRequest, User
 from portal.requests import services as requests
 from tests import log_check
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 PASSWORD = "senha-de-teste-42"
 # The fixtures set the scene as the command line would: a system actor, audited as such.
@@ -190,6 +194,39 @@ def app(app_config: dict[str, Any], database_url: str) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+def _closing(app: WSGIApplication) -> WSGIApplication:
+    """Read each response whole and close it before werkzeug writes it.
+
+    When the browser drops a connection (a page left while its fonts load), the development
+    server's draining read raises before it closes the response, so a static file stayed open
+    until some later test's garbage collection reported it."""
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return serve
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test app (same database) on a free loopback port, in a thread."""
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
+    # Request threads are joined at the end, so none still holds a database connection when
+    # the test's engine is disposed (it would be reported, unclosed, during a later test).
+    server.daemon_threads = False
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
 
 
 # ------------------------------------------------------------------ factories

@@ -11,13 +11,14 @@ from __future__ import annotations
 import http
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from portal.api import auth
 from portal.api.problems import PROBLEM_JSON, ProblemSchema
 from portal.core.extensions import csrf, limiter
+from portal.core.text_input import DatabaseIdConverter
 
 API_PREFIX = "/api/v1"
 BEARER = {"type": "http", "scheme": "bearer", "description": "Token de acesso pessoal (pat_...)"}
@@ -54,10 +55,14 @@ def init_app(app: Flask) -> None:
     """Register the API's blueprints, its OpenAPI document and its documentation page."""
     from portal.api import (
         catalog,
+        clients,
         docs,
+        knowledge,
         me,
+        occurrences,  # noqa: F401  (its routes join api_clients.bp)
         request_actions,  # noqa: F401  (its routes join api_requests.bp)
         request_files,  # noqa: F401  (its routes join api_requests.bp)
+        request_lists,
     )
     from portal.api import requests as api_requests
 
@@ -75,43 +80,22 @@ def init_app(app: Flask) -> None:
         },
     )
     api = PortalApi(app)
-    for module in (me, catalog, api_requests):
+    # Every `<int:...>` is bounded (core/text_input.py): the document says so.
+    api.register_converter(
+        DatabaseIdConverter,
+        lambda converter: {"type": "integer", "minimum": 0, "maximum": converter.max},
+    )
+    for blueprint in (
+        me.bp,
+        catalog.bp,
+        api_requests.bp,
+        request_lists.queue_bp,
+        knowledge.bp,
+        clients.bp,
+    ):
         # Safe only because the API ignores the session cookie (auth.py): a forged cross-site
         # request carries no token, so there is nothing for CSRF to protect here.
-        csrf.exempt(module.bp)
-        limiter.limit(auth.rate_limit, key_func=auth.rate_limit_key)(module.bp)
-        api.register_blueprint(module.bp)
+        csrf.exempt(blueprint)
+        limiter.limit(auth.rate_limit, key_func=auth.rate_limit_key)(blueprint)
+        api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
-    fallback = _fallback_blueprint()
-    csrf.exempt(fallback)
-    app.register_blueprint(fallback)
-
-
-def _fallback_blueprint() -> Any:
-    """Unknown addresses under /api/v1 answer problem+json too (404, or 405 naming the
-    methods an address takes), not the portal's HTML error page."""
-    from flask import Blueprint
-    from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-
-    from portal.api import problems
-
-    bp = Blueprint("api_fallback", __name__, url_prefix=API_PREFIX)
-    problems.register(bp)
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-    @bp.route("/<path:rest>", methods=methods)
-    def unknown(rest: str) -> Any:
-        adapter = current_app.url_map.bind("")
-        allowed = []
-        for method in methods:
-            try:
-                endpoint, _ = adapter.match(request.path, method=method)
-            except HTTPException:  # no rule takes this method here
-                continue
-            if endpoint != "api_fallback.unknown":
-                allowed.append(method)
-        if allowed:
-            raise MethodNotAllowed(valid_methods=allowed)
-        raise NotFound()
-
-    return bp

@@ -7,9 +7,6 @@ published FormVersion's (`catalog.versions`), as the request form reads them.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
 import marshmallow as ma
@@ -19,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.api import auth
+from portal.api.fields import ID_MAX
 from portal.api.problems import documented_errors
 from portal.catalog import versions
 from portal.catalog.formdef import FieldSpec
@@ -35,25 +33,29 @@ auth.protect(bp)
 PAGE_MAX = 100
 
 
+CURSOR_PATTERN = r"^[0-9]{1,18}$"
+
+
 def encode_cursor(last_id: int) -> str:
-    """Opaque to clients: the last id listed, so a page never shifts when items are added."""
-    raw = json.dumps({"after": last_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    """The last id listed: a page never shifts when items are added. Documented as digits, so
+    every cursor the published pattern admits is a position (no forged value to refuse)."""
+    return str(last_id)
 
 
 def decode_cursor(cursor: str) -> int:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after = data["after"]
-    except (binascii.Error, ValueError, TypeError, KeyError):
-        after = None
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:  # forged
+    if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:  # the schema's pattern
         raise ValidationError("Cursor inválido: use o next_cursor da página anterior.", "cursor")
-    return after
+    # Past the largest id there is nothing more to list (and no integer column holds more).
+    return min(int(cursor), ID_MAX)
 
 
 class ListArgs(ma.Schema):
-    cursor = ma.fields.String(metadata={"description": "O next_cursor da página anterior"})
+    cursor = ma.fields.String(
+        validate=ma.validate.Regexp(
+            CURSOR_PATTERN, error="Cursor inválido: use o next_cursor da página anterior."
+        ),
+        metadata={"description": "O next_cursor da página anterior"},
+    )
     limit = ma.fields.Integer(
         load_default=20,
         validate=ma.validate.Range(

@@ -16,7 +16,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Blueprint, current_app, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response
 
 from portal.core.errors import (
@@ -164,6 +164,8 @@ def from_http(error: HTTPException) -> Response | HTTPException:
         retry = error.get_response().headers.get("Retry-After")
         if retry:
             headers["Retry-After"] = retry
+    if status == 400 and error.description != BadRequest.description:
+        return problem(400, detail=error.description, headers=headers)
     return problem(status, headers=headers)
 
 

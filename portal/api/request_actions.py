@@ -17,6 +17,7 @@ from werkzeug.exceptions import PreconditionRequired
 
 from portal.accounts.models import User
 from portal.api import auth
+from portal.api.fields import id_field
 from portal.api.problems import documented_errors
 from portal.api.requests import (
     EntrySchema,
@@ -33,18 +34,25 @@ from portal.core.errors import FormErrors, ValidationError
 from portal.core.extensions import db
 from portal.requests import services
 from portal.requests.lifecycle import Action, ReasonRequired
+from portal.requests.services import MESSAGE_MAX
 
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": True,
     "description": "A ETag lida por último (GET da solicitação); sem ela: 428",
-    "schema": {"type": "string"},
+    # A strong or weak tag of one version; `*` would skip the check the header exists for.
+    "schema": {"type": "string", "pattern": '^(W/)?"[0-9]{1,9}"$'},
 }
 
 
 class NewRequestSchema(ma.Schema):
-    item = ma.fields.String(required=True, metadata={"description": "Slug do item do catálogo"})
+    item = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(SLUG_PATTERN, error="Informe o slug de um item do catálogo."),
+        metadata={"description": "Slug do item do catálogo"},
+    )
     # "fields" is a Schema attribute of marshmallow's own: loaded as `answers`.
     answers = ma.fields.Dict(
         keys=ma.fields.String(),
@@ -54,22 +62,36 @@ class NewRequestSchema(ma.Schema):
         metadata={"description": "As respostas do formulário, por chave do campo"},
     )
     description = ma.fields.String(load_default="")
-    requested_for = ma.fields.Integer(
-        allow_none=True, metadata={"description": "Id do usuário; sem ele: você"}
+    requested_for = id_field(
+        "Escolha um usuário da lista.",
+        allow_none=True,
+        metadata={"description": "Id do usuário; sem ele: você"},
     )
     followers = ma.fields.List(
-        ma.fields.Integer(), load_default=list, validate=ma.validate.Length(max=50)
+        id_field("Escolha usuários da lista."),
+        load_default=list,
+        validate=ma.validate.Length(max=50, error="Informe no máximo 50 acompanhantes."),
     )
 
 
 class MessageSchema(ma.Schema):
-    body = ma.fields.String(required=True)
+    body = ma.fields.String(
+        required=True,
+        validate=[
+            # Something besides spaces, as the page's form asks ("Digite uma mensagem").
+            ma.validate.Regexp(r"^\s*\S", error="Digite uma mensagem."),
+            ma.validate.Length(max=MESSAGE_MAX, error="A mensagem é longa demais."),
+        ],
+    )
 
 
 class ActionSchema(ma.Schema):
     action = ma.fields.String(
         required=True,
-        validate=ma.validate.OneOf([a.value for a in Action], error="Ação desconhecida."),
+        validate=ma.validate.OneOf(
+            [a.value for a in Action if a is not Action.AUTO_CLOSE], error="Ação desconhecida."
+        ),
+        metadata={"description": "Uma das `allowed_actions` da solicitação"},
     )
     reason = ma.fields.String(allow_none=True, metadata={"description": "Motivo ou solução"})
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.api import auth
+from portal.api.fields import file_download, id_field
 from portal.api.problems import documented_errors, problem
 from portal.api.requests import (
     EntrySchema,
@@ -76,7 +77,7 @@ class UploadSchema(ma.Schema):
 
 
 class FollowerSchema(ma.Schema):
-    user_id = ma.fields.Integer(required=True)
+    user_id = id_field("Escolha um usuário da lista.", required=True)
 
 
 # ------------------------------------------------------------------ representations
@@ -131,12 +132,7 @@ def attachments(number: str) -> dict[str, Any]:
 
 
 @bp.get("/<number>/attachments/<int:attachment_id>")
-@bp.response(
-    200,
-    {"type": "string", "format": "binary"},
-    content_type="application/octet-stream",
-    description="O arquivo, como download (Content-Disposition: attachment)",
-)
+@file_download(bp)
 @documented_errors(bp, 401, 404, 429)
 def download(number: str, attachment_id: int) -> Any:
     """Baixar um anexo

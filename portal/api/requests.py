@@ -1,11 +1,9 @@
-"""Requests through the API, read side: the lists (mine, following, the staff queue), one
-request with its `version` and ETag, and its timeline. The writes are in request_actions.py.
+"""Requests through the API, read side: one request with its `version` and ETag, and its
+timeline, plus the representations the other request modules share. The lists are in
+request_lists.py, the writes in request_actions.py and request_files.py.
 
-Who sees what is the requests area's: the personal lists read request_parties
-(`queries.party_ids`), the queue is `queue`'s conditions, one request is
-`queries.get_visible_request` (404 for anyone else) and the timeline `timeline.timeline`.
-Lists page by cursor: newest id first, the cursor the last id listed, so a request opened
-between two pages shifts neither.
+One request is `queries.get_visible_request` (404 for anyone else), its timeline
+`timeline.timeline`, with internal notes for staff only, as on the page.
 """
 
 from __future__ import annotations
@@ -13,22 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import url_for
 from flask_smorest import Blueprint
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
 from portal.api import auth
-from portal.api.catalog import ListArgs, decode_cursor, encode_cursor
-from portal.api.problems import ERROR_CODES, documented_errors, problem
-from portal.catalog.models import CatalogItem
-from portal.core.errors import NotFound, ValidationError
+from portal.api.problems import ERROR_CODES, documented_errors
+from portal.core.errors import NotFound
 from portal.core.extensions import db
 from portal.requests import policy, presenter, queries, timeline
-from portal.requests import queue as queue_queries
 from portal.requests.lifecycle import ActionNotAllowed, State
-from portal.requests.models import PartyRelation, RequestParty, ServiceRequest, TimelineEntry
+from portal.requests.models import ServiceRequest, TimelineEntry
 from portal.requests.timeline import KIND_LABELS, TimelineItem
 
 bp = Blueprint("api_requests", __name__, url_prefix="/api/v1/requests", description="Solicitações")
@@ -37,10 +29,6 @@ ERROR_CODES[ActionNotAllowed] = "acao_nao_permitida"
 
 SR = ServiceRequest
 STATES = [s.value for s in State]
-# The API's names for the queue's "Atribuídas" filter (queue.QueueFilters.assigned).
-ASSIGNED = {"me": "eu", "nobody": "ninguem", "any": "qualquer"}
-QUEUE_ONLY = ("group", "assigned", "item", "organisation", "client", "text")
-
 
 # ------------------------------------------------------------------ schemas
 
@@ -143,35 +131,6 @@ class EntrySchema(ma.Schema):
 
 class TimelineSchema(ma.Schema):
     entries = ma.fields.List(ma.fields.Nested(EntrySchema), required=True)
-
-
-class RequestListArgs(ListArgs):
-    scope = ma.fields.String(
-        load_default="mine",
-        validate=ma.validate.OneOf(["mine", "following", "queue"], error="Escopo desconhecido."),
-        metadata={"description": "mine, following ou queue (só atendentes)"},
-    )
-    state = ma.fields.String(
-        validate=ma.validate.OneOf([*STATES, "all"], error="Estado desconhecido."),
-        metadata={"description": "Um estado; na fila, sem ele: os ativos, e all: todos"},
-    )
-    number = ma.fields.String(
-        validate=ma.validate.Length(max=20), metadata={"description": "mine e following"}
-    )
-    group = ma.fields.Integer(metadata={"description": "Fila: id do grupo"})
-    assigned = ma.fields.String(
-        validate=ma.validate.OneOf(list(ASSIGNED), error="Use me, nobody ou any."),
-        metadata={"description": "Fila: me, nobody ou any"},
-    )
-    item = ma.fields.String(metadata={"description": "Fila: slug do serviço"})
-    organisation = ma.fields.String(
-        validate=ma.validate.Length(max=100), metadata={"description": "Fila: nome do ente"}
-    )
-    client = ma.fields.Integer(metadata={"description": "Fila: id do ente"})
-    text = ma.fields.String(
-        validate=ma.validate.Length(max=100),
-        metadata={"description": "Fila: número ou palavras da descrição e das mensagens"},
-    )
 
 
 # ------------------------------------------------------------------ representations
@@ -278,78 +237,6 @@ def visible(number: str) -> ServiceRequest:
 
 
 # ------------------------------------------------------------------ views
-
-
-def _queue_filters(args: dict[str, Any]) -> queue_queries.QueueFilters:
-    item_id = None
-    if args.get("item"):
-        item_id = db.session.scalar(select(CatalogItem.id).where(CatalogItem.slug == args["item"]))
-        if item_id is None:
-            raise ValidationError("Serviço desconhecido.", "item")
-    state = args.get("state", "")
-    return queue_queries.QueueFilters(
-        state="todos" if state == "all" else state,
-        group_id=args.get("group"),
-        assigned=ASSIGNED[args.get("assigned", "any")],
-        item_id=item_id,
-        organisation=args.get("organisation", ""),
-        client_id=args.get("client"),
-        text=args.get("text", ""),
-    )
-
-
-@bp.get("")
-@bp.arguments(RequestListArgs, location="query")
-@bp.response(200, RequestPageSchema)
-@documented_errors(bp, 401, 403, 422, 429)
-def index(args: dict[str, Any]) -> Any:
-    """Solicitações
-
-    `scope=mine`: as solicitações abertas por você ou para você (Minhas Solicitações);
-    `following`: as que você acompanha; `queue`: a Fila de Atendimento (só atendentes, com os
-    filtros da fila). Mais novas primeiro; pagine com `cursor` (o `next_cursor`, também no
-    cabeçalho `Link: rel="next"`): uma solicitação aberta entre duas páginas não desloca
-    nenhuma delas.
-    """
-    me = auth.api_user()
-    scope, limit = args["scope"], args["limit"]
-    after = decode_cursor(args["cursor"]) if args.get("cursor") else None
-    if scope == "queue":
-        if not policy.can_work(me):
-            return problem(
-                403, code="apenas_atendentes", detail="A fila de atendimento é só de atendentes."
-            )
-        # The queue's own ids (its groups, its filters), re-ordered by id for the cursor.
-        ids = queue_queries.queue_ids(db.session, me, _queue_filters(args)).order_by(None)
-        key = SR.id
-    else:
-        for name in QUEUE_ONLY:
-            if name in args:
-                raise ValidationError("Este filtro é só da fila (scope=queue).", name)
-        state = args.get("state", "")
-        ids = queries.party_ids(
-            me,
-            PartyRelation(scope),
-            number=args.get("number", ""),
-            state="" if state == "all" else state,
-        )
-        key = RequestParty.request_id
-    if after is not None:
-        ids = ids.where(key < after)
-    page_ids = list(db.session.scalars(ids.order_by(key.desc()).limit(limit + 1)))
-    more = len(page_ids) > limit
-    rows = queries.rows_by_id(
-        db.session,
-        page_ids[:limit],
-        joinedload(SR.item),
-        joinedload(SR.requested_for).lazyload(User.organisation),
-    )
-    next_cursor = encode_cursor(rows[-1].id) if more and rows else None
-    headers = {}
-    if next_cursor:
-        query = {k: v for k, v in args.items() if k != "cursor"}
-        headers["Link"] = f'<{url_for(".index", **query, cursor=next_cursor)}>; rel="next"'
-    return {"requests": [summary(r) for r in rows], "next_cursor": next_cursor}, 200, headers
 
 
 @bp.get("/<number>")

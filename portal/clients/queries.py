@@ -99,11 +99,8 @@ def name_or_identifier(session: DbSession, typed: str) -> ColumnElement[bool] | 
     return or_(*conditions)
 
 
-def client_list(
-    session: DbSession, filters: ClientFilters, *, page: int = 1, per_page: int = PER_PAGE
-) -> Page[Organisation]:
-    """One page of the registered clients in name order. The count is exact: clients are
-    organisations, a few thousand rows at most (5,597 with every município and UF)."""
+def client_conditions(session: DbSession, filters: ClientFilters) -> list[ColumnElement[bool]]:
+    """The registered clients that match the list's filters (the HTML list and the API's)."""
     conditions: list[ColumnElement[bool]] = [Organisation.client_since.is_not(None)]
     if filters.uf:
         conditions.append(Organisation.uf == filters.uf)
@@ -114,6 +111,15 @@ def client_list(
     text = name_or_identifier(session, filters.text)
     if text is not None:
         conditions.append(text)
+    return conditions
+
+
+def client_list(
+    session: DbSession, filters: ClientFilters, *, page: int = 1, per_page: int = PER_PAGE
+) -> Page[Organisation]:
+    """One page of the registered clients in name order. The count is exact: clients are
+    organisations, a few thousand rows at most (5,597 with every município and UF)."""
+    conditions = client_conditions(session, filters)
     total = session.scalar(select(func.count()).select_from(Organisation).where(*conditions)) or 0
     pages = max(1, -(-total // per_page))
     page = max(1, min(page, pages))

@@ -240,27 +240,32 @@ def remove_document(session: DbSession, kind: str, ref_id: int) -> None:
         session.flush()
 
 
-def search_documents(
+@dataclass(frozen=True)
+class Ranking:
+    """Every candidate of one search, best first (search_documents ids), with what reading a
+    slice of them takes: the API pages through it by anchor, the search page by number."""
+
+    query: Query
+    postgres: bool
+    params: dict[str, object]
+    ids: list[int]
+    more: bool  # more matches than were ranked (portal.core.ranking.HORIZON)
+
+
+def rank_documents(
     session: DbSession,
     typed: str,
     *,
     staff: bool,
     kind: str | None = None,
     category_id: int | None = None,
-    page: int = 1,
-    per_page: int = 10,
     any_word: bool = False,
-) -> HitPage:
-    """One ranked page of what matches; requesters never see restricted documents.
-
-    An exact title comes first, then title matches, then the rest, each by bm25 (SQLite) or
-    ts_rank (PostgreSQL), over a bounded set of candidates (portal.core.ranking).
-
-    Every word typed must match, unless `any_word` (suggestions for a whole sentence, where
-    the documents that match the most words come first)."""
+) -> Ranking | None:
+    """The ranked candidates of what was typed (None: nothing searchable); requesters never
+    see restricted documents. See search_documents for the order."""
     query = Query.parse(typed)
     if not query:
-        return HitPage([], 0, 1, per_page)
+        return None
     filters = []
     params: dict[str, object] = {}
     if not staff:
@@ -281,24 +286,55 @@ def search_documents(
         engine = ranking.SQLITE
         params.update(q=query.fts5(any_word), title_q=f"{{title_terms}} : ({query.fts5(any_word)})")
     ranked = ranking.rank(session, engine, where, params, " ".join(query.stems))
-    total = len(ranked.ids)
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    shown = ranked.ids[(page - 1) * per_page : page * per_page]
-    rows = ranking.page_rows(session, engine, shown, params)
-    hits = [
+    return Ranking(query, postgres, params, ranked.ids, ranked.more)
+
+
+def document_hits(session: DbSession, found: Ranking, ids: list[int]) -> list[Hit]:
+    """The hits of some of the ranked ids, in that order, with their snippets."""
+    engine = ranking.POSTGRES if found.postgres else ranking.SQLITE
+    rows = ranking.page_rows(session, engine, ids, found.params)
+    return [
         Hit(
             kind=r[0],
             ref_id=r[1],
             title=r[2],
-            snippet=mark(r[3]) if postgres else python_snippet(r[3], query),
+            snippet=mark(r[3]) if found.postgres else python_snippet(r[3], found.query),
             slug=r[4],
             category_id=r[5],
             label=r[6],
         )
         for r in rows
     ]
-    return HitPage(hits, total, page, per_page, ranked.more)
+
+
+def search_documents(
+    session: DbSession,
+    typed: str,
+    *,
+    staff: bool,
+    kind: str | None = None,
+    category_id: int | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    any_word: bool = False,
+) -> HitPage:
+    """One ranked page of what matches; requesters never see restricted documents.
+
+    An exact title comes first, then title matches, then the rest, each by bm25 (SQLite) or
+    ts_rank (PostgreSQL), over a bounded set of candidates (portal.core.ranking).
+
+    Every word typed must match, unless `any_word` (suggestions for a whole sentence, where
+    the documents that match the most words come first)."""
+    found = rank_documents(
+        session, typed, staff=staff, kind=kind, category_id=category_id, any_word=any_word
+    )
+    if found is None:
+        return HitPage([], 0, 1, per_page)
+    total = len(found.ids)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    shown = found.ids[(page - 1) * per_page : page * per_page]
+    return HitPage(document_hits(session, found, shown), total, page, per_page, found.more)
 
 
 def mark_title(title: str, typed: str) -> Markup:

@@ -11,7 +11,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response
 
 from portal.core import upload_limits
@@ -63,7 +63,13 @@ def register(app: Flask) -> None:
         return _render(400, "Sua sessão de formulário expirou ou é inválida. Recarregue a página.")
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
+    def _http(error: HTTPException) -> tuple[Response | str, int] | Response | HTTPException:
+        from portal.api import is_api_request, problems
+
+        if is_api_request():
+            # An address or a method the API does not route never reached a blueprint, so its
+            # error handlers: it still answers problem+json (with Allow on a 405).
+            return problems.from_http(error)
         code = error.code or 500
         if code < 400:
             return error
@@ -71,6 +77,8 @@ def register(app: Flask) -> None:
             _log_refusal()
         if code == 413:  # a body above the ceiling: say how big a form and a file may be
             return _render(413, upload_limits.too_large_message())
+        if code == 400 and error.description != BadRequest.description:
+            return _render(400, error.description or MESSAGES[400])  # our own, in Portuguese
         return _render(code, MESSAGES.get(code, error.description or MESSAGES[500]))
 
     @app.errorhandler(ServiceError)

@@ -110,7 +110,7 @@ def _number_condition(typed: str) -> ColumnElement[bool] | None:
     return SR.number.contains(digits, autoescape=True)
 
 
-def _searches_text(filters: QueueFilters) -> bool:
+def searches_text(filters: QueueFilters) -> bool:
     typed = filters.text.strip()
     return bool(typed) and _number_condition(typed) is None
 
@@ -123,7 +123,7 @@ def queue_ids(session: DbSession, agent: User, filters: QueueFilters) -> Select[
     conditions = _queue_conditions(session, agent, filters)
     typed = filters.text.strip()
     ascending = filters.oldest_first
-    if not _searches_text(filters):
+    if not searches_text(filters):
         order = [SR.opened_at, SR.id]
         ids = select(SR.id).where(*conditions)
         return ids.order_by(*(c.asc() if ascending else c.desc() for c in order))
@@ -173,7 +173,7 @@ def agent_queue(
     total = _counted_total(session, agent, filters)
     more = False
     if total is None:
-        ahead = TEXT_PAGES_AHEAD if _searches_text(filters) else 10
+        ahead = TEXT_PAGES_AHEAD if searches_text(filters) else 10
         total, more = count_to_horizon(session, ids.order_by(None), page, per_page, ahead)
     page = clamp_page(page, total, per_page)
     page_ids = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))

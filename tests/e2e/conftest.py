@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Browser, Page
-from werkzeug.serving import make_server
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -56,39 +49,6 @@ def browser() -> Iterator[Browser]:
         )
         yield instance
         instance.close()
-
-
-def _closing(app: WSGIApplication) -> WSGIApplication:
-    """Read each response whole and close it before werkzeug writes it.
-
-    When the browser drops a connection (a page left while its fonts load), the development
-    server's draining read raises before it closes the response, so a static file stayed open
-    until some later test's garbage collection reported it."""
-
-    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        response = app(environ, start_response)
-        try:
-            return [b"".join(response)]
-        finally:
-            if hasattr(response, "close"):
-                response.close()
-
-    return serve
-
-
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The test app (same database) on a free loopback port, in a thread."""
-    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
-    # Request threads are joined at the end, so none still holds a database connection when
-    # the test's engine is disposed (it would be reported, unclosed, during a later test).
-    server.daemon_threads = False
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -50,11 +50,20 @@ NOT_PAGES = {
     "api_catalog.items",
     "api_catalog.item",
     "api_requests.index",
+    "api_queue.queue",
+    "api_knowledge.articles",
+    "api_knowledge.article",
+    "api_knowledge.download",
+    "api_knowledge.categories",
+    "api_clients.index",
+    "api_clients.show",
+    "api_clients.occurrences",
+    "api_clients.occurrence",
+    "api_clients.occurrence_image",
     "api_requests.show",
     "api_requests.request_timeline",
     "api_requests.attachments",
     "api_requests.download",
-    "api_fallback.unknown",
 }
 CPF = {u.name.split()[0].lower(): u.cpf for u in USERS}
 

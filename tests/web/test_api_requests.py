@@ -2,7 +2,8 @@
 
 - an outsider's token gets 404 on others' requests (show, timeline, message, action);
 - a read token cannot write (403 escopo_insuficiente);
-- a requester lists mine and following; the queue is for staff (403 apenas_atendentes);
+- a requester lists mine and following; the queue (/queue) is for staff (403
+  apenas_atendentes), with the page's filters;
 - opening a request checks the answers as the form does (422 naming `fields.<key>`), and the
   new request appears in the list;
 - the cursor is stable under an insert between pages;
@@ -128,15 +129,16 @@ def test_a_requester_lists_mine_and_following_not_the_queue(
     assert _numbers(api.get("/requests?scope=following")) == [own]
     assert _numbers(api.get("/requests?scope=mine&state=closed")) == []
     assert _numbers(api.get(f"/requests?scope=mine&number={other}")) == [other]
-    _problem(api.get("/requests?scope=queue"), 403, "apenas_atendentes")
-    body = _problem(api.get("/requests?scope=mine&text=acesso"), 422, "dados_invalidos")
-    assert [e["field"] for e in body["errors"]] == ["text"]
+    _problem(api.get("/queue"), 403, "apenas_atendentes")
+    body = _problem(api.get("/requests?scope=queue"), 422, "dados_invalidos")
+    assert [e["field"] for e in body["errors"]] == ["scope"]
     # Staff see the queue, everyone's, with its filters.
     admin = Api(client, _token(people["admin"]))
-    queue = _numbers(admin.get("/requests?scope=queue"))
+    queue = _numbers(admin.get("/queue"))
     assert set(queue) >= {own, other} and len(queue) == 3
-    assert _numbers(admin.get("/requests?scope=queue&state=closed")) == []
-    assert _numbers(admin.get("/requests?scope=queue&item=gerid")) == queue
+    assert _numbers(admin.get("/queue?state=closed")) == []
+    assert _numbers(admin.get("/queue?item=gerid")) == queue
+    assert _numbers(admin.get("/queue?item=servico-que-nao-existe")) == []
 
 
 def test_create_checks_the_answers_as_the_form_does(

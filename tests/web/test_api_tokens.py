@@ -294,6 +294,11 @@ def test_unknown_api_addresses_and_methods_are_problems(client: FlaskClient) -> 
     wrong = client.delete("/api/v1/me")
     _assert_problem(wrong, 405, "metodo_nao_permitido")
     assert "GET" in wrong.headers["Allow"]
+    # Methods outside HTTP's usual few (found by Schemathesis) are refused the same way.
+    for method in ("TRACE", "QUERY"):
+        odd = client.open("/api/v1/requests", method=method)
+        _assert_problem(odd, 405, "metodo_nao_permitido")
+        assert {"GET", "POST"} <= set(odd.headers["Allow"].split(", "))
     html = client.get("/nada-aqui")
     assert html.status_code == 404 and html.mimetype == "text/html"
 
