@@ -124,6 +124,12 @@ class EntrySchema(ma.Schema):
     action = ma.fields.String(required=True, allow_none=True)
     from_state = ma.fields.String(required=True, allow_none=True)
     to_state = ma.fields.String(required=True, allow_none=True)
+    state_change = ma.fields.String(
+        required=True, metadata={"description": "Como na página: “Aberto → Em andamento”, ou vazio"}
+    )
+    time_spent_minutes = ma.fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Tempo gasto (notas)"}
+    )
     occurred_at = ma.fields.DateTime(required=True)
     created_at = ma.fields.DateTime(required=True)
     attachments = ma.fields.List(ma.fields.Nested(AttachmentRefSchema), required=True)
@@ -199,6 +205,8 @@ def entry(item: TimelineItem) -> dict[str, Any]:
         "action": item.action,
         "from_state": item.from_state,
         "to_state": item.to_state,
+        "state_change": item.state_change,
+        "time_spent_minutes": item.time_spent_minutes,
         "occurred_at": item.occurred_at,
         "created_at": item.created_at,
         "attachments": [
@@ -222,6 +230,8 @@ def message_entry(
         "action": None,
         "from_state": None,
         "to_state": None,
+        "state_change": "",
+        "time_spent_minutes": None,
         "occurred_at": written.occurred_at,
         "created_at": written.created_at,
         "attachments": attachments,

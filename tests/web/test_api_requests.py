@@ -233,6 +233,10 @@ def test_an_action_needs_the_current_etag(
     assert accepted.get_json()["state_label"] == "Fechado"
     assert accepted.headers["ETag"] != fresh
     assert accepted.get_json()["allowed_actions"] == []
+    # The timeline says what changed, in the page's words.
+    newest = api.get(f"/requests/{req.number}/timeline").get_json()["entries"][0]
+    assert newest["action"] == "accept" and newest["to_state"] == "closed"
+    assert newest["state_change"] == "Aguardando posição do usuário final → Fechado"
 
 
 def test_actions_the_lifecycle_refuses_are_409_and_reasons_are_fields(
