@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
-from portal.accounts.models import SignInEvent, User, UserSession
+from portal.accounts.models import ApiToken, SignInEvent, User, UserSession
 from portal.accounts.policy import can_edit_profile
 from portal.catalog.models import CatalogItem
 from portal.core.actors import Actor
@@ -86,6 +86,8 @@ sign_ins.json     Suas entradas no portal e tentativas sem sucesso: data, result
                   endereço de rede e navegador.
 sessions.json     Suas sessões: quando começaram, quando foram usadas pela última vez,
                   quando terminaram, endereço de rede e navegador.
+tokens.json       Seus tokens de acesso à API: nome, escopo, criação, validade, último uso e
+                  revogação (o token em si não é guardado pelo portal, só o seu resumo).
 attachments.json  Os arquivos que você anexou às solicitações, com a solicitação e o nome
                   de cada um dentro da pasta anexos/.
 anexos/           Os próprios arquivos, numa pasta por solicitação.
@@ -252,6 +254,20 @@ def _sessions(session: DbSession, user: User, when: _Dates) -> Iterator[dict[str
         }
 
 
+def _tokens(session: DbSession, user: User, when: _Dates) -> Iterator[dict[str, Any]]:
+    query = select(ApiToken).where(ApiToken.user_id == user.id)
+    for token in _in_batches(session, query.order_by(ApiToken.created_at, ApiToken.id)):
+        yield {
+            "nome": token.name,
+            "inicio": f"{token.prefix}…",
+            "escopo": token.scopes,
+            "criado_em": when(token.created_at),
+            "valido_ate": when(token.expires_at),
+            "ultimo_uso": when(token.last_used_at),
+            "revogado_em": when(token.revoked_at),
+        }
+
+
 def _own_files(session: DbSession, user: User) -> Iterator[tuple[Attachment, str]]:
     """The files the person attached to public entries of requests in their scope."""
     query = (
@@ -310,6 +326,7 @@ def build_export(session: DbSession, actor: Actor, user: User, *, tz: str) -> IO
             _write_json_list(archive, "follows.json", _follows(session, user, when))
             _write_json_list(archive, "sign_ins.json", _sign_ins(session, user, when))
             _write_json_list(archive, "sessions.json", _sessions(session, user, when))
+            _write_json_list(archive, "tokens.json", _tokens(session, user, when))
             # The files are written while their list is: two open members at once is not
             # allowed, so the list is kept (small rows) and written after.
             listed = list(_attachments(session, user, archive, when))

@@ -6,10 +6,12 @@ import io
 import json
 import re
 import zipfile
+from datetime import timedelta
 from typing import Any
 
 from werkzeug.test import TestResponse
 
+from portal.accounts import tokens
 from portal.core.cpf import format_cpf
 from portal.core.extensions import db
 from portal.core.timeutil import utcnow
@@ -50,6 +52,23 @@ def test_export_holds_my_data_and_nothing_of_anyone_else(
     followed = make_request(other, followers=[me], description="Segredo da Joana Compartilhada.")
     request_service.add_note(db.session, mine, admin, "Nota interna sigilosa", public=False)
     request_service.add_note(db.session, mine, admin, "Resposta pública da equipe", public=True)
+    in_ten_days = (utcnow() + timedelta(days=10)).strftime("%d/%m/%Y")
+    made = tokens.create(
+        db.session,
+        me,
+        name="Sistema da prefeitura",
+        scopes="read",
+        expires_on=in_ten_days,
+        timezone="America/Sao_Paulo",
+    )
+    tokens.create(
+        db.session,
+        other,
+        name="Token da Joana",
+        scopes="read",
+        expires_on=in_ten_days,
+        timezone="America/Sao_Paulo",
+    )
     db.session.commit()
 
     auth.login(other)
@@ -104,6 +123,10 @@ def test_export_holds_my_data_and_nothing_of_anyone_else(
     ]
     assert [e["resultado"] for e in _json(archive, "sign_ins.json")].count("Entrada") >= 1
     assert any(s["fim"] is None for s in _json(archive, "sessions.json"))
+    [token] = _json(archive, "tokens.json")  # mine only, and never the token itself
+    assert token["nome"] == "Sistema da prefeitura" and token["escopo"] == "read"
+    assert token["revogado_em"] is None and token["valido_ate"]
+    assert made.raw not in json.dumps(token) and made.raw[:8] in token["inicio"]
 
     [listed] = _json(archive, "attachments.json")
     assert listed["nome"] == "print-meu.png" and listed["solicitacao"] == mine.number
