@@ -293,8 +293,14 @@ def csv_lines(session: DbSession, filters: OccurrenceFilters, tz: str) -> Iterat
         .order_by(o.occurred_on.desc(), o.id.desc())
         .execution_options(yield_per=CSV_BATCH)
     )
-    batches = session.execute(query).partitions()
-    yield from csv_stream(CSV_HEADER, ([_csv_cells(row, tz) for row in batch] for batch in batches))
+    result = session.execute(query)
+    try:
+        batches = result.partitions()
+        yield from csv_stream(
+            CSV_HEADER, ([_csv_cells(row, tz) for row in batch] for batch in batches)
+        )
+    finally:  # a download stopped halfway (closed connection) still closes the cursor
+        result.close()
 
 
 def _csv_cells(row: Sequence[Any], tz: str) -> list[Any]:

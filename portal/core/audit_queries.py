@@ -247,8 +247,12 @@ def _batches(
         .order_by(*filters.order())
         .execution_options(yield_per=CSV_BATCH)
     )
-    for batch in session.execute(query).partitions():
-        yield [_csv_cells(row, tz) for row in shown(batch)]
+    result = session.execute(query)
+    try:
+        for batch in result.partitions():
+            yield [_csv_cells(row, tz) for row in shown(batch)]
+    finally:  # a download stopped halfway (closed connection) still closes the cursor
+        result.close()
 
 
 def _as_stored(rows: Sequence[Any]) -> Sequence[Any]:

@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from portal.core.errors import ServiceError, http_status
 from portal.core.extensions import db
+from portal.core.text_input import ID_MAX
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -65,10 +66,13 @@ def safe_next(target: str | None) -> str:
 
 
 def int_or_none(raw: str | None) -> int | None:
+    """A typed id or number, or None. One past what an integer column holds is none either:
+    PostgreSQL refuses to compare its columns with it (a server error), SQLite does not."""
     try:
-        return int(raw) if raw else None
+        value = int(raw) if raw else None
     except ValueError:
         return None
+    return value if value is None or abs(value) <= ID_MAX else None
 
 
 def attempt(

@@ -11,13 +11,7 @@ from werkzeug.datastructures import MultiDict
 from portal.catalog import formdef
 from portal.catalog.formdef import FieldSpec
 from portal.core.phone import InvalidPhone, normalize_phone
-
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+from portal.core.web import int_or_none
 
 
 @dataclass
@@ -36,8 +30,8 @@ class RequestFormInput:
     @classmethod
     def parse(cls, form: MultiDict[str, str], specs: list[FieldSpec]) -> RequestFormInput:
         return cls(
-            requested_for_id=_int(form.get("requested_for")),
-            follower_ids=[i for i in (_int(v) for v in form.getlist("followers")) if i],
+            requested_for_id=int_or_none(form.get("requested_for")),
+            follower_ids=[i for i in (int_or_none(v) for v in form.getlist("followers")) if i],
             extra_phone=form.get("extra_phone", "").strip(),
             description=form.get("description", ""),
             values=formdef.typed_answers(specs, form),

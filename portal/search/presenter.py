@@ -12,6 +12,7 @@ from markupsafe import Markup
 from portal.core import fulltext
 from portal.core.database import DbSession
 from portal.core.fulltext import Hit, HitPage
+from portal.core.web import int_or_none
 from portal.search import queries
 from portal.search.queries import ARTICLE, ITEM
 
@@ -73,10 +74,7 @@ def parse_filters(args: Any) -> Filters:
 
 
 def _positive_int(raw: str | None) -> int | None:
-    try:
-        value = int(raw) if raw else None
-    except ValueError:
-        return None
+    value = int_or_none(raw)
     return value if value and value > 0 else None
 
 

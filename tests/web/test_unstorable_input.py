@@ -95,3 +95,66 @@ def test_an_id_no_column_can_hold_is_a_404(
     auth.login(maria)
     page = client.get(f"/solicitacoes/{req.number}/anexos/{huge}")
     assert page.status_code == 404 and page.mimetype == "text/html"
+
+
+HUGE = str(2**40)
+# Every query argument a page reads as an id or a number, all at once.
+NUMERIC_ARGS = [
+    *("pagina", "categoria", "category", "cliente", "client", "grupo", "group", "item"),
+    *("servico", "autor", "ator", "objeto_id", "company_type", "solicitacao", "quem"),
+    *("organizacao", "papel"),
+]
+
+
+def test_no_page_fails_on_a_number_no_column_holds(
+    app, client: FlaskClient, auth: AuthActions, make_user, make_request
+) -> None:
+    """Every page without a path argument, asked by an admin with every numeric filter set
+    past 2³¹−1: never a server error (PostgreSQL's integer columns cannot compare with it)."""
+    admin = make_user("Carla Admin", role="admin")
+    make_request(make_user())
+    auth.login(admin)
+    query = "&".join(f"{name}={HUGE}" for name in NUMERIC_ARGS)
+    failed = []
+    for rule in app.url_map.iter_rules():
+        if (
+            "GET" not in (rule.methods or set())
+            or rule.arguments
+            # /healthz answers 503 by design here: no scheduler runs in the test.
+            or rule.rule.startswith(("/static", "/api/", "/sair", "/logout", "/healthz"))
+        ):
+            continue
+        try:  # the test app propagates a server error as an exception
+            response = client.get(f"{rule.rule}?{query}")
+            status = response.status_code
+            response.close()  # a CSV stopped halfway, as a dropped download: cursor closed
+        except Exception as error:
+            db.session.rollback()
+            failed.append(f"{rule.rule}: {type(error).__name__}")
+            continue
+        if status >= 500:
+            failed.append(rule.rule)
+    assert failed == [], "\n".join(failed)
+
+
+def test_a_form_with_such_a_number_is_refused_not_a_crash(
+    client: FlaskClient, auth: AuthActions, make_user, catalog
+) -> None:
+    """The request form's "para quem" and followers are ids typed by the browser."""
+    maria = make_user()
+    auth.login(maria)
+    page = client.get("/catalogo/gerid")
+    sent = client.post(
+        "/catalogo/gerid",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "motivo": "Problema de acesso",
+            "funcionalidade": "Acesso",
+            "requested_for": HUGE,
+            "followers": HUGE,
+            "description": "Sem acesso",
+        },
+    )
+    assert sent.status_code in (302, 400), sent.status_code
+    if sent.status_code == 302:  # read as "for me", with no follower: opened for Maria
+        assert db.session.scalars(db.select(ServiceRequest)).one().requested_for_id == maria.id
