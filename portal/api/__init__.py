@@ -11,6 +11,7 @@ from __future__ import annotations
 import http
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -22,6 +23,31 @@ from portal.core.text_input import DatabaseIdConverter
 
 API_PREFIX = "/api/v1"
 BEARER = {"type": "http", "scheme": "bearer", "description": "Token de acesso pessoal (pat_...)"}
+
+
+# A documented example for each path argument, by name: what a request number, a catalog slug
+# and an article's ref look like (the documentation page pre-fills them, and Schemathesis's
+# examples phase calls with them, reaching real objects on its test data).
+PATH_EXAMPLES: dict[str, Any] = {"number": "CS0000001", "slug": "gerid", "ref": "KB0000001"}
+
+
+class PathExamples(BasePlugin):
+    """An apispec plugin, after flask-smorest's: an `example` on each path parameter."""
+
+    def path_helper(
+        self,
+        path: str | None = None,
+        operations: dict[str, Any] | None = None,
+        parameters: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for parameter in parameters or []:
+            if not isinstance(parameter, dict) or parameter.get("in") != "path":
+                continue
+            name = parameter.get("name", "")
+            example = PATH_EXAMPLES.get(name, 1 if name.endswith("_id") else None)
+            if example is not None:
+                parameter.setdefault("example", example)
 
 
 class PortalApi(Api):
@@ -79,7 +105,7 @@ def init_app(app: Flask) -> None:
             "security": [{"bearerAuth": []}],
         },
     )
-    api = PortalApi(app)
+    api = PortalApi(app, spec_kwargs={"extra_plugins": [PathExamples()]})
     # Every `<int:...>` is bounded (core/text_input.py): the document says so.
     api.register_converter(
         DatabaseIdConverter,

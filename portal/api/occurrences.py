@@ -325,7 +325,7 @@ def _parsed_input() -> tuple[dict[str, Any], list[FileStorage]]:
     """The body's fields and images: multipart (text parts and `images` parts) or JSON."""
     parser = bp.ARGUMENTS_PARSER
     if request.mimetype == "multipart/form-data":
-        fields = parser.parse(OccurrenceInputSchema(), location="form")
+        fields = parser.parse(OccurrenceInputSchema(), location="form", unknown=ma.RAISE)
         chosen = parser.parse(OccurrenceImagesSchema(), location="files", unknown=ma.RAISE)[
             "images"
         ]

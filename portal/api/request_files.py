@@ -165,6 +165,13 @@ def upload(data: dict[str, Any], number: str) -> Any:
     """
     me = auth.api_user()
     req = visible(number)
+    # The text parts are read here, not by the schema (which reads the files): refuse any but
+    # `body`, as the schema does an unknown file part and a JSON body an unknown property.
+    unknown = sorted(set(request.form) - {"body"})
+    if unknown:
+        raise FormErrors(
+            [ValidationError("Parte desconhecida: envie `file` e `body`.", n) for n in unknown]
+        )
     too_big = upload_limits.oversize_files()
     if too_big:
         limit = upload_limits.describe_size(current_app.config["MAX_UPLOAD_BYTES"])

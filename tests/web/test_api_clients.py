@@ -411,6 +411,19 @@ def test_an_image_that_is_not_one_is_refused_naming_images(
     assert [e["field"] for e in problem["errors"]] == ["images"]
     assert "ata.pdf" in problem["errors"][0]["message"]
     assert _count(Occurrence) == 0
+    # A text part the document does not list is refused by name (found by Schemathesis).
+    sent = api.post_form(
+        f"/clients/{scene.salvador.id}/occurrences",
+        {
+            "occurred_on": "2025-03-05",
+            "category": str(scene.categories["Reunião"]),
+            "impact": "neutro",
+            "description": "Ata da reunião.",
+            "gravidade": "alta",
+        },
+    )
+    assert [e["field"] for e in _problem(sent, 422, "dados_invalidos")["errors"]] == ["gravidade"]
+    assert _count(Occurrence) == 0
 
 
 def test_a_read_token_cannot_record(client: FlaskClient, scene: Scene) -> None:

@@ -10,18 +10,30 @@ agent's, on a scene with requests, a catalog and people, so most paths reach rea
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from portal.accounts import tokens
+from portal.accounts.models import SupportGroup
+from portal.clients import occurrences
+from portal.clients.models import OccurrenceCategory
+from portal.core import files
 from portal.core.extensions import db
 from portal.core.timeutil import utcnow
-from portal.models import User
+from portal.knowledge import services as kb
+from portal.models import Organisation, User
+from portal.requests import services as request_service
+from tests.conftest import SETUP
+from tests.files import pdf_bytes, png_bytes
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CONFIG = Path(__file__).parents[1] / "schemathesis.toml"
@@ -93,20 +105,72 @@ def _tested_operations(report: Path) -> set[str]:
     return seen
 
 
+def _scene(org: Organisation, make_user, make_request) -> dict[str, User]:
+    """Objects behind the document's path examples (CS0000001, gerid, KB0000001, id 1), so
+    the examples phase reaches real ones: a request with a file, a published article with a
+    file, client 1 with an occurrence, and the users."""
+    maria = make_user("Maria Solicitante")
+    agent = make_user("Bruno Atendente", role="agent", groups=["Suporte GERID"])
+    requests = [make_request(maria, followers=[agent]) for _ in range(3)]
+    png = FileStorage(io.BytesIO(png_bytes()), filename="tela.png")
+    staged, refused = files.stage_files(db.session, maria, [png])
+    assert not refused
+    request_service.add_message(db.session, requests[0], maria, "A tela do erro.", staged)
+    group = db.session.scalars(select(SupportGroup)).first()
+    category = kb.ensure_category_path(db.session, SETUP, ["Acesso e senhas"])
+    article = kb.create_article(
+        db.session,
+        SETUP,
+        kb.ArticleInput(
+            title="Como acessar o GERID",
+            summary="Primeiro acesso com CPF e senha.",
+            body="## Passo a passo\n\nInforme o **CPF** e a senha.",
+            category_id=category.id,
+            visibility="public",
+            owner_group_id=group.id if group else None,
+        ),
+    )
+    kb.submit_for_review(db.session, SETUP, article.id)
+    kb.publish(db.session, SETUP, article.id)
+    pdf = FileStorage(io.BytesIO(pdf_bytes()), filename="manual.pdf")
+    staged, refused = files.stage_files(db.session, agent, [pdf])
+    assert not refused
+    files.attach(db.session, "article", article.id, staged)
+    org.client_since = utcnow()
+    db.session.flush()
+    occurrences.record_occurrence(
+        db.session,
+        agent,
+        organisation_id=org.id,
+        category_id=db.session.scalars(select(OccurrenceCategory.id)).first(),
+        impact="negativo",
+        occurred_on=date(2026, 3, 5),
+        description="Cliente relatou demora no atendimento.",
+    )
+    db.session.commit()
+    return {"requester": maria, "agent": agent}
+
+
 @pytest.mark.parametrize("who", ["requester", "agent"])
 def test_the_api_keeps_its_published_contract(
-    live_server: str, make_user, make_request, tmp_path: Path, who: str
+    live_server: str,
+    org: Organisation,
+    client_refs: None,
+    make_user,
+    make_request,
+    tmp_path: Path,
+    who: str,
 ) -> None:
-    maria = make_user("Maria Solicitante")
-    agent = make_user("Bruno Atendente", role="agent", groups=["Atendimento GERID"])
-    for _ in range(3):
-        make_request(maria, followers=[agent] if who == "agent" else [])
-    token = _token(maria if who == "requester" else agent)
+    people = _scene(org, make_user, make_request)
+    token = _token(people[who])
     report = tmp_path / "events.ndjson"
 
     result = _run(live_server, token, report)
 
     assert result.returncode == 0, result.stdout[-20_000:] + result.stderr[-5_000:]
+    print(result.stdout[-2_000:])  # shown with -s, or on a failure below
+    generated = re.search(r"(\d+) generated", result.stdout)
+    assert generated and int(generated.group(1)) >= 500, result.stdout[-2_000:]
     # Not a vacuous pass: the run reached the request operations, reads and writes.
     operations = _tested_operations(report)
     for expected in (

@@ -126,6 +126,16 @@ def test_a_polyglot_gif_loses_its_script_and_an_svg_is_refused(
         headers=maria.headers,
     )
     assert [e["field"] for e in _problem(missing, 422)["errors"]] == ["file"]
+    # A text part the document does not list is refused by name, as a JSON property would be
+    # (found by Schemathesis), and nothing is posted.
+    odd = maria.client.post(
+        f"/api/v1/requests/{req.number}/attachments",
+        data={"file": (io.BytesIO(png_bytes()), "ok.png"), "mensagem": "Veja"},
+        content_type="multipart/form-data",
+        headers=maria.headers,
+    )
+    assert [e["field"] for e in _problem(odd, 422)["errors"]] == ["mensagem"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(TimelineEntry)) == entries
 
 
 def test_a_file_over_the_limit_is_413(
