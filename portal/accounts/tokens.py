@@ -202,16 +202,19 @@ def revoke_all(session: DbSession, user: User, now: datetime | None = None) -> i
 
 @dataclass(frozen=True)
 class TokenUse:
-    """An accepted token: its id (the rate limit's key), its scopes and its user."""
+    """An accepted token: its id (the rate limit's key), its scopes and its user, and whether
+    its last use is due to be recorded (`record_use`)."""
 
     id: int
     scopes: frozenset[str]
     user: User
+    use_due: bool = False
 
 
 def authenticate(session: DbSession, raw: str, *, now: datetime | None = None) -> TokenUse | None:
     """The token's user, or None when the token is unknown, revoked or expired, or its user
-    is inactive or anonymised. Records the use at most once a minute."""
+    is inactive or anonymised. Only reads: the caller records the use when `use_due`, in a
+    write of its own (the API does it apart from the request's transaction)."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
     now = now or utcnow()
@@ -221,10 +224,22 @@ def authenticate(session: DbSession, raw: str, *, now: datetime | None = None) -
     user = session.get(User, token.user_id)
     if user is None or not user.active or user.anonymised_at is not None:
         return None
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
-        token.last_used_at = now
-        session.flush()
-    return TokenUse(id=token.id, scopes=frozenset(token.scopes.split()), user=user)
+    due = token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY
+    return TokenUse(id=token.id, scopes=frozenset(token.scopes.split()), user=user, use_due=due)
+
+
+def record_use(session: DbSession, token_id: int, *, now: datetime | None = None) -> bool:
+    """Note the token's use, at most once a minute: a compare-and-set, so requests arriving
+    together write it once. Returns whether this call wrote it."""
+    now = now or utcnow()
+    t = ApiToken
+    done = session.execute(
+        update(t)
+        .where(t.id == token_id)
+        .where((t.last_used_at.is_(None)) | (t.last_used_at <= now - TOUCH_EVERY))
+        .values(last_used_at=now)
+    )
+    return affected_rows(done) == 1
 
 
 def has_scope(use: TokenUse, scope: str) -> bool:

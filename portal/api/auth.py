@@ -20,6 +20,7 @@ from flask_limiter.util import get_remote_address
 from portal.accounts import tokens
 from portal.accounts.tokens import TokenUse
 from portal.api.problems import problem
+from portal.core.database import own_transaction
 from portal.core.extensions import db
 
 if TYPE_CHECKING:
@@ -43,14 +44,21 @@ def _bearer() -> str | None:
 def current_token() -> TokenUse | None:
     """The request's accepted token (looked up once per request, then kept in `g`).
 
-    Called first by the rate limiter's key (which runs before the blueprint's hooks), so the
-    transaction that read the token, and recorded its use, is committed at once: the view's
-    own transaction then begins as its method declares (see core/database.py)."""
+    Called first by the rate limiter's key (which runs before the blueprint's hooks, and may
+    run before the request declares how it writes), so the token is read in a transaction of
+    its own, committed at once, and its use recorded in another short one when due: the
+    view's own transaction then begins as its method and `reads_first` declare (see
+    core/database.py), and a reads_first view is not refused for a write it did not make."""
     found = g.get("api_token", _UNSET)
     if found is _UNSET:
         raw = _bearer()
-        found = tokens.authenticate(db.session, raw) if raw else None
-        db.session.commit()
+        with own_transaction(writes=False):
+            found = tokens.authenticate(db.session, raw) if raw else None
+            db.session.commit()
+        if found is not None and found.use_due:
+            with own_transaction(writes=True):
+                tokens.record_use(db.session, found.id)
+                db.session.commit()
         g.api_token = found
         g.api_user = found.user if found else None
     return found  # type: ignore[no-any-return]

@@ -30,6 +30,7 @@ from portal.api.requests import (
 )
 from portal.catalog import versions
 from portal.catalog.queries import active_item
+from portal.core.database import reads_first
 from portal.core.errors import FormErrors, ValidationError
 from portal.core.extensions import db
 from portal.requests import services
@@ -111,6 +112,7 @@ def _named_for_api(errors: list[ValidationError], keys: set[str]) -> FormErrors:
 
 
 @bp.post("")
+@reads_first  # as the page's: the checks read before the write lock is taken
 @auth.token_required("write")
 @bp.arguments(NewRequestSchema)
 @bp.response(201, RequestSchema)
@@ -153,6 +155,7 @@ def create(data: dict[str, Any]) -> Any:
 
 
 @bp.post("/<number>/messages")
+@reads_first  # as the page's: the checks read before the write lock is taken
 @auth.token_required("write")
 @bp.arguments(MessageSchema)
 @bp.response(201, EntrySchema)

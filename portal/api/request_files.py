@@ -33,6 +33,7 @@ from portal.api.requests import (
 )
 from portal.core import files as uploads
 from portal.core import upload_limits
+from portal.core.database import reads_first
 from portal.core.errors import FormErrors, NotFound, ValidationError
 from portal.core.extensions import db
 from portal.core.models import Attachment
@@ -151,6 +152,7 @@ def download(number: str, attachment_id: int) -> Any:
 
 
 @bp.post("/<number>/attachments")
+@reads_first  # as the page's: checks and file decoding before the write lock
 @auth.token_required("write")
 @bp.arguments(UploadSchema, location="files")
 @bp.response(201, EntrySchema)

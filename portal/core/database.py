@@ -49,6 +49,21 @@ def write_intent() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+@contextmanager
+def own_transaction(*, writes: bool) -> Iterator[None]:
+    """A short transaction apart from the one the request declared (the API token's check, and
+    its recorded use): reads_first does not apply inside, and `writes` takes SQLite's write
+    lock up front. The caller commits inside the block; the request's declaration is back
+    after it."""
+    reads_first_before = _reads_first.set(False)
+    write_intent_before = _write_intent.set(writes)
+    try:
+        yield
+    finally:
+        _reads_first.reset(reads_first_before)
+        _write_intent.reset(write_intent_before)
+
+
 def reads_first(view: F) -> F:
     """Mark a POST view whose service takes the write lock itself, through begin_write.
 

@@ -141,11 +141,16 @@ def test_me_is_the_tokens_user_and_last_use_is_recorded_once_a_minute(
     assert first is not None and utcnow() - first < timedelta(minutes=1)
 
     later = first + timedelta(seconds=30)
-    assert tokens.authenticate(db.session, raw, now=later) is not None
+    use = tokens.authenticate(db.session, raw, now=later)
+    assert use is not None and not use.use_due
+    assert not tokens.record_use(db.session, use.id, now=later)  # twice at once: written once
     db.session.commit()
     assert db.session.scalar(sa.select(ApiToken.last_used_at)) == first
     much_later = first + timedelta(minutes=2)
-    assert tokens.authenticate(db.session, raw, now=much_later) is not None
+    use = tokens.authenticate(db.session, raw, now=much_later)
+    assert use is not None and use.use_due
+    assert tokens.record_use(db.session, use.id, now=much_later)
+    assert not tokens.record_use(db.session, use.id, now=much_later)
     db.session.commit()
     assert db.session.scalar(sa.select(ApiToken.last_used_at)) == much_later
 
@@ -275,7 +280,7 @@ def test_a_read_token_cannot_write(scoped_app: Flask, make_user) -> None:
 
 
 def test_the_rate_limit_counts_per_token_and_answers_429(
-    app_config: dict[str, Any], make_user
+    app_config: dict[str, Any], make_user, make_request
 ) -> None:
     limited = make_app({**app_config, "RATELIMIT_ENABLED": True, "API_RATE_LIMIT": "2 per minute"})
     user = make_user()
@@ -287,6 +292,14 @@ def test_the_rate_limit_counts_per_token_and_answers_429(
     _assert_problem(response, 429, "muitas_requisicoes")
     assert response.headers.get("Retry-After")
     assert client.get("/api/v1/me", headers=_bearer(second)).status_code == 200
+    # The limiter reads the token before the request declares how it writes: a write view
+    # that reads first (a message) still works, the token's first use recorded apart.
+    number = make_request(user).number
+    writer = _new_token(user, scopes="read write")
+    sent = client.post(
+        f"/api/v1/requests/{number}/messages", json={"body": "Oi"}, headers=_bearer(writer)
+    )
+    assert sent.status_code == 201, sent.get_data(as_text=True)
 
 
 def test_unknown_api_addresses_and_methods_are_problems(client: FlaskClient) -> None:

@@ -7,14 +7,18 @@ begin_write and reads again what its checks depend on.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, event, func, select, update
 from werkzeug.test import TestResponse
 
+from portal.accounts import tokens
+from portal.accounts.models import ApiToken
 from portal.core.database import (
     WriteBeforeBeginWrite,
     begin_write,
@@ -22,8 +26,10 @@ from portal.core.database import (
     reads_first,
 )
 from portal.core.extensions import db
+from portal.core.timeutil import utcnow
 from portal.models import CatalogItem, ServiceRequest, TimelineEntry, User
 from tests.conftest import AuthActions, sqlite_writer_lock_held
+from tests.files import png_bytes
 
 NEW_REQUEST = {
     "motivo": "Problema de acesso",
@@ -203,3 +209,47 @@ def test_begin_write_outside_a_reads_first_view_changes_nothing(app: Flask, make
     assert user in db.session.dirty
     db.session.commit()
     assert db.session.get(User, user.id).phone == "61988887777"
+
+
+def test_the_api_upload_reads_and_decodes_without_the_write_lock(
+    client, make_user, make_request, sqlite_only
+) -> None:
+    """As the page's message form: an image is rebuilt from its pixels (up to seconds for a
+    large one) before SQLite's one write lock is taken, so other writers do not queue behind
+    it; the lock is taken for the writes only."""
+    user = make_user()
+    number = make_request(user).number
+    created = tokens.create(
+        db.session,
+        user,
+        name="Sistema",
+        scopes="read write",
+        expires_on=(utcnow() + timedelta(days=5)).strftime("%d/%m/%Y"),
+        timezone="America/Sao_Paulo",
+    )
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {created.raw}"}
+    # The token's first use is recorded during this POST too, in a write of its own.
+    seen: dict[str, bool] = {}
+
+    def while_reading() -> None:
+        seen["reading"] = sqlite_writer_lock_held()
+        _outside_write(update(User).where(User.id == user.id).values(phone="61999990000"))
+
+    def while_writing() -> None:
+        seen["writing"] = sqlite_writer_lock_held()
+
+    with (
+        _on_statement(lambda s: s.startswith("SELECT service_requests"), while_reading),
+        _on_statement(lambda s: s.startswith("INSERT INTO timeline_entries"), while_writing),
+    ):
+        response = client.post(
+            f"/api/v1/requests/{number}/attachments",
+            data={"file": (io.BytesIO(png_bytes()), "tela.png"), "body": "A tela"},
+            content_type="multipart/form-data",
+            headers=headers,
+        )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert seen == {"reading": False, "writing": True}
+    assert not sqlite_writer_lock_held()
+    assert db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.id == created.id))
