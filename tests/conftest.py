@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -345,6 +346,23 @@ def next_totp_code(cpf: str) -> str:
             "signs the same staff user in more than about three times within 30 seconds"
         )
     return pyotp.TOTP(secret).generate_otp(step)
+
+
+def api_token(user: User, scopes: str = "read write", *, name: str = "Integração") -> str:
+    """A personal access token of `user` valid for ten days, made by the service Perfil ›
+    Tokens de acesso calls, committed; the raw `pat_...` value."""
+    from portal.accounts import tokens
+
+    created = tokens.create(
+        db.session,
+        user,
+        name=name,
+        scopes=scopes,
+        expires_on=(utcnow() + timedelta(days=10)).strftime("%d/%m/%Y"),
+        timezone="America/Sao_Paulo",
+    )
+    db.session.commit()
+    return created.raw
 
 
 @pytest.fixture

@@ -15,14 +15,13 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from portal.accounts import tokens
 from portal.accounts.models import SupportGroup
 from portal.clients import occurrences
 from portal.clients.models import OccurrenceCategory
@@ -32,7 +31,7 @@ from portal.core.timeutil import utcnow
 from portal.knowledge import services as kb
 from portal.models import Organisation, User
 from portal.requests import services as request_service
-from tests.conftest import SETUP
+from tests.conftest import SETUP, api_token
 from tests.files import pdf_bytes, png_bytes
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -43,16 +42,7 @@ SEED = "20261205"
 
 
 def _token(user: User) -> str:
-    created = tokens.create(
-        db.session,
-        user,
-        name="Schemathesis",
-        scopes="read write",
-        expires_on=(utcnow() + timedelta(days=10)).strftime("%d/%m/%Y"),
-        timezone="America/Sao_Paulo",
-    )
-    db.session.commit()
-    return created.raw
+    return api_token(user, name="Schemathesis")
 
 
 def _run(live_server: str, token: str, report: Path) -> subprocess.CompletedProcess[str]:

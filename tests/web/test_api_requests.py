@@ -14,35 +14,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from portal.accounts import tokens
 from portal.core.extensions import db
-from portal.core.timeutil import utcnow
 from portal.models import User
 from portal.requests import services as request_service
 from portal.requests.lifecycle import Action
 from portal.requests.models import ServiceRequest, TimelineEntry
-from tests.conftest import GERID_VALUES
+from tests.conftest import GERID_VALUES, api_token
 
 GERID_FIELDS = {**GERID_VALUES, "modulo": "GERID"}
 
 
 def _token(user: User, scopes: str = "read write") -> str:
-    created = tokens.create(
-        db.session,
-        user,
-        name="Integração",
-        scopes=scopes,
-        expires_on=(utcnow() + timedelta(days=10)).strftime("%d/%m/%Y"),
-        timezone="America/Sao_Paulo",
-    )
-    db.session.commit()
-    return created.raw
+    return api_token(user, scopes)
 
 
 class Api:

@@ -10,15 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from datetime import timedelta
 from pathlib import Path
 
-from portal.accounts import tokens
 from portal.core.extensions import db
-from portal.core.timeutil import utcnow
 from portal.models import Attachment, ServiceRequest
 from portal.requests.models import ENTRY_OWNER, TimelineEntry
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, api_token
 
 WALK = Path(__file__).parents[2] / "docs" / "api_walk.sh"
 
@@ -27,14 +24,7 @@ def test_the_readme_api_walk_runs_end_to_end(live_server: str, make_user, catalo
     assert shutil.which("curl"), "curl is needed for the README's walk"
     felipe = make_user("Felipe Rodrigues")
     ana = make_user("Ana Atendente", role="agent", groups=["Suporte GERID"])
-    agent_token = tokens.create(
-        db.session,
-        ana,
-        name="Walk",
-        scopes="read write",
-        expires_on=(utcnow() + timedelta(days=3)).strftime("%d/%m/%Y"),
-        timezone="America/Sao_Paulo",
-    ).raw
+    agent_token = api_token(ana, name="Walk")
     cpf = felipe.cpf
     db.session.commit()
     env = {

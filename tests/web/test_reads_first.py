@@ -10,14 +10,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, event, func, select, update
 from werkzeug.test import TestResponse
 
-from portal.accounts import tokens
 from portal.accounts.models import ApiToken
 from portal.core.database import (
     WriteBeforeBeginWrite,
@@ -26,9 +24,8 @@ from portal.core.database import (
     reads_first,
 )
 from portal.core.extensions import db
-from portal.core.timeutil import utcnow
 from portal.models import CatalogItem, ServiceRequest, TimelineEntry, User
-from tests.conftest import AuthActions, sqlite_writer_lock_held
+from tests.conftest import AuthActions, api_token, sqlite_writer_lock_held
 from tests.files import png_bytes
 
 NEW_REQUEST = {
@@ -219,16 +216,9 @@ def test_the_api_upload_reads_and_decodes_without_the_write_lock(
     it; the lock is taken for the writes only."""
     user = make_user()
     number = make_request(user).number
-    created = tokens.create(
-        db.session,
-        user,
-        name="Sistema",
-        scopes="read write",
-        expires_on=(utcnow() + timedelta(days=5)).strftime("%d/%m/%Y"),
-        timezone="America/Sao_Paulo",
-    )
-    db.session.commit()
-    headers = {"Authorization": f"Bearer {created.raw}"}
+    raw = api_token(user)
+    token_id = db.session.scalar(select(ApiToken.id))
+    headers = {"Authorization": f"Bearer {raw}"}
     # The token's first use is recorded during this POST too, in a write of its own.
     seen: dict[str, bool] = {}
 
@@ -252,4 +242,4 @@ def test_the_api_upload_reads_and_decodes_without_the_write_lock(
     assert response.status_code == 201, response.get_data(as_text=True)
     assert seen == {"reading": False, "writing": True}
     assert not sqlite_writer_lock_held()
-    assert db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.id == created.id))
+    assert db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.id == token_id))

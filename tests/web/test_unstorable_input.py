@@ -7,29 +7,16 @@ Both were 500s on PostgreSQL only (SQLite takes them), found by Schemathesis:
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask.testing import FlaskClient
 
-from portal.accounts import tokens
 from portal.core.extensions import db
 from portal.core.text_input import NUL_MESSAGE
-from portal.core.timeutil import utcnow
 from portal.models import ServiceRequest, TimelineEntry
-from tests.conftest import AuthActions, csrf_token_from
+from tests.conftest import AuthActions, api_token, csrf_token_from
 
 
 def _token(user) -> str:
-    created = tokens.create(
-        db.session,
-        user,
-        name="Teste",
-        scopes="read write",
-        expires_on=(utcnow() + timedelta(days=5)).strftime("%d/%m/%Y"),
-        timezone="America/Sao_Paulo",
-    )
-    db.session.commit()
-    return created.raw
+    return api_token(user)
 
 
 def _entries() -> int:
