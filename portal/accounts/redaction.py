@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, false, or_, select
 
-from portal.core import fulltext
+from portal.core import fulltext, request_texts
 from portal.core.database import DbSession
 from portal.core.models import OutboxEmail
 from portal.requests.models import RequestText, ServiceRequest, TimelineEntry
@@ -129,7 +129,7 @@ def affected_requests(session: DbSession, user_id: int, who: Identifiers) -> lis
         )
     )
     for typed in (who.full_name if len(who.full_name.split()) >= 2 else "", who.cpf):
-        matching = fulltext.request_ids_matching(session, typed) if typed else None
+        matching = request_texts.request_ids_matching(session, typed) if typed else None
         if matching is not None:
             ids.update(session.scalars(select(SR.id).where(SR.id.in_(matching))))
     ids.update(

@@ -10,9 +10,9 @@ Snowball Portuguese stemmer.
 - PostgreSQL: a `tsvector` generated from the text with the `portal_pt` configuration
   (`unaccent`, then `portuguese_stem`), a GIN index, `ts_rank` and `ts_headline`.
 
-Two indexes use it: `search_documents` (forms and articles: the portal's search) and
-`request_texts` (a request's description and messages: the queue's text filter). Callers write
-to them in the same transaction as the change they index.
+Two indexes use it: `search_documents` here (forms and articles: the portal's search) and
+`request_texts` (a request's description and messages: the queue's text filter, in
+core/request_texts.py). Callers write to them in the same transaction as the change they index.
 """
 
 from __future__ import annotations
@@ -28,14 +28,11 @@ import snowballstemmer
 from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
-    FromClause,
     Integer,
     Select,
-    column,
     func,
     literal_column,
     select,
-    table,
     text,
 )
 
@@ -348,90 +345,6 @@ def mark_title(title: str, typed: str) -> Markup:
             f"{_START}{p}{_STOP}" if i % 2 and query.matches(p) else p for i, p in enumerate(parts)
         )
     )
-
-
-# --- the queue's text filter: a request's description and messages ---------------------------
-
-
-def set_request_text(session: DbSession, request_id: int, body: str) -> None:
-    """Index a new request's description."""
-    from portal.requests.models import RequestText
-
-    session.add(
-        RequestText(
-            request_id=request_id,
-            body=body,
-            terms="" if is_postgres(session) else terms(body),
-        )
-    )
-
-
-def append_request_text(session: DbSession, request_id: int, added: str) -> None:
-    """Add a message or note to a request's indexed text."""
-    from portal.requests.models import RequestText
-
-    if not added.strip():
-        return
-    row = session.get(RequestText, request_id)
-    if row is None:
-        set_request_text(session, request_id, added)
-        return
-    row.body = f"{row.body}\n{added}"
-    if not is_postgres(session):
-        row.terms = f"{row.terms} {terms(added)}".strip()
-
-
-@dataclass(frozen=True)
-class RequestMatch:
-    """The requests whose text matches, as something to join the requests to: `key` is the
-    request id in the index, in the index's own order (newest first when descending), so a
-    page of the queue reads the newest matches and stops, however many there are."""
-
-    source: FromClause
-    key: ColumnElement[int]
-    condition: ColumnElement[bool]
-
-
-def requests_matching(session: DbSession, typed: str) -> RequestMatch | None:
-    """The index of request texts narrowed to what was typed (None: nothing searchable).
-
-    Whole words only (inflections included): the queue's filter is sent, not typed live, and
-    a prefix would make the engines merge every word that starts with it."""
-    from portal.requests.models import RequestText
-
-    query = Query.parse(typed)
-    if not query:
-        return None
-    if is_postgres(session):
-        texts = RequestText.__table__
-        return RequestMatch(
-            source=texts,
-            key=RequestText.__table__.c.request_id,
-            condition=literal_column("request_texts.document").op("@@")(
-                func.to_tsquery(literal_column(f"'{CONFIG}'"), query.tsquery(prefix=False))
-            ),
-        )
-    fts = table("request_texts_fts", column("rowid", Integer))
-    return RequestMatch(
-        source=fts,
-        key=fts.c.rowid,
-        condition=literal_column("request_texts_fts").op("MATCH")(query.fts5(prefix=False)),
-    )
-
-
-def request_ids_matching(session: DbSession, typed: str) -> Select[Any] | None:
-    """The ids of requests whose description or messages match, as a subquery (None when
-    nothing searchable was typed)."""
-    from portal.requests.models import RequestText
-
-    query = Query.parse(typed)
-    if not query:
-        return None
-    if is_postgres(session):
-        return select(RequestText.request_id).where(
-            literal_column("request_texts.document").op("@@")(ts_query(query))
-        )
-    return sqlite_match_ids("request_texts_fts", query)
 
 
 # --- what migration 0007 keeps outside the models ---------------------------------------------

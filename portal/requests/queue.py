@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
 from portal.clients.models import Organisation
-from portal.core import fulltext
+from portal.core import request_texts
 from portal.core.database import DbSession
 from portal.core.paging import Page
 from portal.requests import policy
@@ -127,7 +127,7 @@ def queue_ids(session: DbSession, agent: User, filters: QueueFilters) -> Select[
         order = [SR.opened_at, SR.id]
         ids = select(SR.id).where(*conditions)
         return ids.order_by(*(c.asc() if ascending else c.desc() for c in order))
-    match = fulltext.requests_matching(session, typed)
+    match = request_texts.requests_matching(session, typed)
     if match is None:
         return select(SR.id).where(false())
     ids = select(SR.id).select_from(match.source).join(SR, SR.id == match.key)

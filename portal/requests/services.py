@@ -18,7 +18,7 @@ from portal.accounts.models import SupportGroup, User
 from portal.catalog import formdef, routing, versions
 from portal.catalog.formdef import FieldSpec
 from portal.catalog.models import CatalogItem
-from portal.core import files, fulltext
+from portal.core import files, request_texts
 from portal.core.database import DbSession, begin_write
 from portal.core.errors import FormErrors, NotFound, StaleObject, ValidationError
 from portal.core.models import PendingUpload
@@ -116,7 +116,7 @@ def create_request(
         created_at=now,
     )
     session.add(created)
-    fulltext.set_request_text(session, request.id, description)
+    request_texts.set_request_text(session, request.id, description)
     session.flush()
     if uploads:
         files.attach(session, ENTRY_OWNER, created.id, uploads)
@@ -202,7 +202,7 @@ def add_message(
     )
     session.add(entry)
     touch(session, request, now)
-    fulltext.append_request_text(session, request.id, text)
+    request_texts.append_request_text(session, request.id, text)
     session.flush()
     if uploads:
         files.attach(session, ENTRY_OWNER, entry.id, uploads)
@@ -291,7 +291,7 @@ def add_note(
     )
     session.add(entry)
     touch(session, request, now)
-    fulltext.append_request_text(session, request.id, text)
+    request_texts.append_request_text(session, request.id, text)
     session.flush()
     if public and send_email:
         notifications.note_sent(session, request, entry, author)

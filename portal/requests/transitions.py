@@ -14,8 +14,8 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.core import fulltext
 from portal.core import outbox as mail
+from portal.core import request_texts
 from portal.core.database import DbSession
 from portal.core.errors import NotFound, StaleObject
 from portal.core.timeutil import utcnow
@@ -65,7 +65,7 @@ def fire(
     except StaleDataError as exc:
         raise StaleObject() from exc
     if reason:  # after the version check: the reason is searchable text of the request
-        fulltext.append_request_text(session, request.id, reason)
+        request_texts.append_request_text(session, request.id, reason)
     notifications.transition(session, request, outcome, actor)
     webhooks.emit(session, "request.state_changed", request, action=action.value)
     log.info("request %s %s by %s", request.number, action.value, actor.id if actor else "system")

@@ -94,13 +94,13 @@ def _found(url: str, typed: str) -> tuple[int, int, list[str]]:
     """(documents, requests) the portal's searches find on a generated database, and the kinds
     of the first page of documents."""
     from portal import create_app
-    from portal.core import fulltext
+    from portal.core import fulltext, request_texts
     from portal.core.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
     with app.app_context():
         page = fulltext.search_documents(db.session, typed, staff=False)
-        matching = fulltext.request_ids_matching(db.session, typed)
+        matching = request_texts.request_ids_matching(db.session, typed)
         assert matching is not None
         requests = db.session.execute(
             sa.select(sa.func.count()).select_from(matching.subquery())

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.catalog.models import CatalogItem
-from portal.core import fulltext
+from portal.core import fulltext, request_texts
 from portal.core.extensions import db
 from portal.models import ServiceRequest
 from portal.requests import services as requests
@@ -54,7 +54,7 @@ def test_what_people_type_never_breaks_the_search(cast: Cast) -> None:
             assert article.id in {h.ref_id for h in page.hits if h.kind == "article"}, typed
         assert page.total == len(page.hits), typed
         fulltext.search_documents(db.session, typed, staff=True, any_word=True)
-        matching = fulltext.request_ids_matching(db.session, typed)
+        matching = request_texts.request_ids_matching(db.session, typed)
         if matching is not None:
             db.session.execute(matching).all()
 
@@ -68,7 +68,7 @@ def test_nothing_searchable_finds_nothing(cast: Cast) -> None:
     for typed in ("", "  ", '"', "*", "de a o", "&|!:"):
         page = fulltext.search_documents(db.session, typed, staff=True)
         assert page.hits == [] and page.total == 0
-        assert fulltext.request_ids_matching(db.session, typed) is None
+        assert request_texts.request_ids_matching(db.session, typed) is None
 
 
 def test_accents_case_and_inflection_agree_on_both_engines(cast: Cast) -> None:
@@ -141,7 +141,7 @@ def test_request_texts_follow_description_and_messages(
     db.session.commit()
 
     def ids(typed: str) -> set[int]:
-        matching = fulltext.request_ids_matching(db.session, typed)
+        matching = request_texts.request_ids_matching(db.session, typed)
         assert matching is not None
         return set(
             db.session.scalars(select(ServiceRequest.id).where(ServiceRequest.id.in_(matching)))

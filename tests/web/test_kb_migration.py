@@ -27,7 +27,7 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 
 from portal import create_app
-from portal.core import fulltext
+from portal.core import fulltext, request_texts
 from portal.core.extensions import db
 from tests.scratch_db import scratch_database_url
 
@@ -184,7 +184,7 @@ def _version(conn: sa.Connection) -> str:
 
 
 def _queue_search(typed: str) -> set[int]:
-    matching = fulltext.request_ids_matching(db.session, typed)
+    matching = request_texts.request_ids_matching(db.session, typed)
     assert matching is not None
     return set(db.session.scalars(sa.select(matching.subquery().c[0])))
 
