@@ -18,15 +18,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from portal.accounts import tokens
 from portal.catalog.admin_services import withdraw_item
 from portal.catalog.category_services import set_category_hidden
 from portal.catalog.models import CatalogItem
 from portal.catalog.services import upsert_item
 from portal.core.extensions import db
-from portal.core.timeutil import utcnow
-from portal.models import User
-from tests.conftest import SETUP
+from tests.conftest import SETUP, api_token
 
 CONDITIONAL = {
     "path": ["TESTES", "API"],
@@ -51,19 +48,7 @@ CONDITIONAL = {
 
 @pytest.fixture
 def token(make_user) -> str:
-    from datetime import timedelta
-
-    user: User = make_user("Cliente da API")
-    created = tokens.create(
-        db.session,
-        user,
-        name="Integração",
-        scopes="read",
-        expires_on=(utcnow() + timedelta(days=10)).strftime("%d/%m/%Y"),
-        timezone="America/Sao_Paulo",
-    )
-    db.session.commit()
-    return created.raw
+    return api_token(make_user("Cliente da API"), "read")
 
 
 def _get(client: FlaskClient, path: str, token: str, **kw: Any) -> Any:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,16 +23,14 @@ from openapi_spec_validator import validate
 from werkzeug.datastructures import FileStorage
 
 from portal.accounts import services as accounts
-from portal.accounts import tokens
 from portal.catalog.models import CatalogItem
 from portal.core import files
 from portal.core.extensions import db
 from portal.core.models import Attachment
-from portal.core.timeutil import utcnow
 from portal.knowledge import services
 from portal.knowledge.models import Article, KbCategory
 from portal.models import User
-from tests.conftest import SETUP
+from tests.conftest import SETUP, api_token
 from tests.files import pdf_bytes
 
 API = "/api/v1/knowledge"
@@ -99,16 +96,7 @@ def kb(app: Flask, catalog: dict[str, CatalogItem]) -> Kb:
 @pytest.fixture
 def token_for(app: Flask) -> Callable[[User], str]:
     def factory(user: User) -> str:
-        created = tokens.create(
-            db.session,
-            user,
-            name="Integração",
-            scopes="read",
-            expires_on=(utcnow() + timedelta(days=10)).strftime("%d/%m/%Y"),
-            timezone="America/Sao_Paulo",
-        )
-        db.session.commit()
-        return created.raw
+        return api_token(user, "read")
 
     return factory
 
