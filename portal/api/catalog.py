@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import url_for
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.api import auth
-from portal.api.fields import ID_MAX
+from portal.api.fields import ID_MAX, next_link
 from portal.api.problems import documented_errors
 from portal.catalog import versions
 from portal.catalog.formdef import FieldSpec
@@ -203,12 +202,8 @@ def items(limit: int, cursor: str | None = None) -> Any:
     )
     page, more = rows[:limit], len(rows) > limit
     next_cursor = encode_cursor(page[-1].id) if more else None
-    headers = {}
-    if next_cursor:
-        link = url_for(".items", cursor=next_cursor, limit=limit)
-        headers["Link"] = f'<{link}>; rel="next"'
     body = {"items": [_item(item) for item in page], "next_cursor": next_cursor}
-    return body, 200, headers
+    return body, 200, next_link(".items", next_cursor, {"limit": limit})
 
 
 @bp.get("/items/<slug>")

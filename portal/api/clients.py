@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import marshmallow as ma
-from flask import current_app, request, url_for
+from flask import current_app, request
 from flask_smorest import Blueprint
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from portal.api import auth
 from portal.api.catalog import ListArgs, decode_cursor, encode_cursor
-from portal.api.fields import id_field
+from portal.api.fields import id_field, next_link
 from portal.api.problems import documented_errors, problem
 from portal.clients import policy, queries
 from portal.clients.models import Contact, OrganisationKind
@@ -50,15 +50,6 @@ def _staff_only() -> Response | None:
 
 
 # ------------------------------------------------------------------ cursors
-
-
-def next_link(endpoint: str, next_cursor: str | None, **values: Any) -> dict[str, str]:
-    """The `Link: rel="next"` header: this request's query with the next cursor."""
-    if not next_cursor:
-        return {}
-    query: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
-    link = url_for(endpoint, **values, **query, cursor=next_cursor)
-    return {"Link": f'<{link}>; rel="next"'}
 
 
 # ------------------------------------------------------------------ schemas
@@ -234,7 +225,7 @@ def index(args: dict[str, Any]) -> Any:
     page, more = rows[:limit], len(rows) > limit
     next_cursor = encode_cursor(page[-1].id) if more else None
     body = {"clients": [client_body(c) for c in page], "next_cursor": next_cursor}
-    return body, 200, next_link(".index", next_cursor)
+    return body, 200, next_link(".index", next_cursor, request.args)
 
 
 @bp.get(f"/{CLIENT_ID}")

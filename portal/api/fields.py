@@ -7,13 +7,15 @@ document then states too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
+from flask import url_for
 
 from portal.core.text_input import ID_MAX
 
-__all__ = ["ID_MAX", "id_field"]
+__all__ = ["ID_MAX", "file_download", "id_field", "next_link"]
 
 
 def id_field(error: str, **kwargs: Any) -> ma.fields.Integer:
@@ -30,3 +32,15 @@ def file_download(bp: Any) -> Any:
         content_type="*/*",
         description="O arquivo, como download (Content-Disposition: attachment)",
     )
+
+
+def next_link(
+    endpoint: str, next_cursor: str | None, query: Mapping[str, Any], **values: Any
+) -> dict[str, str]:
+    """The `Link: rel="next"` header of a page (none on the last): `query` with the next
+    cursor in place of this page's, and `values` for the address's own arguments."""
+    if not next_cursor:
+        return {}
+    kept = {k: v for k, v in query.items() if k != "cursor"}
+    link = url_for(endpoint, **values, **kept, cursor=next_cursor)
+    return {"Link": f'<{link}>; rel="next"'}

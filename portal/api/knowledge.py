@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.api import auth
 from portal.api.catalog import ListArgs, decode_cursor, encode_cursor
-from portal.api.fields import file_download, id_field
+from portal.api.fields import file_download, id_field, next_link
 from portal.api.problems import documented_errors
 from portal.core import files as uploads
 from portal.core import fulltext
@@ -267,11 +267,11 @@ def articles(args: dict[str, Any]) -> Any:
     staff = policy.sees_restricted(auth.api_user())
     typed = " ".join(args.get("q", "").split())
     items, next_cursor = _search(args, typed, staff) if typed else _listing(args, staff)
-    headers = {}
-    if next_cursor:
-        kept = {k: v for k, v in args.items() if k != "cursor"}
-        headers["Link"] = f'<{url_for(".articles", **kept, cursor=next_cursor)}>; rel="next"'
-    return {"items": items, "next_cursor": next_cursor}, 200, headers
+    return (
+        {"items": items, "next_cursor": next_cursor},
+        200,
+        next_link(".articles", next_cursor, args),
+    )
 
 
 def _readable(ref: str, *, versions: bool = False) -> Article:

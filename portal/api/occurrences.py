@@ -15,22 +15,21 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import marshmallow as ma
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_smorest.fields import Upload
 from sqlalchemy import and_, or_, select
 from werkzeug.datastructures import FileStorage
 
 from portal.api import auth
 from portal.api.catalog import ListArgs
-from portal.api.clients import CLIENT_ID, ClientRefSchema, bp, client_or_404, next_link
-from portal.api.fields import ID_MAX, file_download, id_field
-from portal.api.problems import documented_errors, problem
+from portal.api.clients import CLIENT_ID, ClientRefSchema, bp, client_or_404
+from portal.api.fields import ID_MAX, file_download, id_field, next_link
+from portal.api.problems import documented_errors, oversize_upload
 from portal.clients import occurrence_queries as queries
 from portal.clients import occurrences as services
 from portal.clients.models import Impact, Occurrence
 from portal.clients.occurrence_lines import OccurrenceLine, occurrence_lines
 from portal.core import files as uploads
-from portal.core import upload_limits
 from portal.core.errors import FormErrors, NotFound, ValidationError
 from portal.core.extensions import db
 from portal.core.models import Attachment
@@ -292,7 +291,7 @@ def occurrences(args: dict[str, Any], client_id: int) -> Any:
         "occurrences": [occurrence_body(x, stamps[x.id], images[x.id]) for x in lines],
         "next_cursor": next_cursor,
     }
-    return body, 200, next_link(".occurrences", next_cursor, client_id=client.id)
+    return body, 200, next_link(".occurrences", next_cursor, request.args, client_id=client.id)
 
 
 @bp.get(f"/{CLIENT_ID}/occurrences/{OCCURRENCE_ID}")
@@ -354,11 +353,9 @@ def record(client_id: int) -> Any:
     me = auth.api_user()
     client = client_or_404(client_id)
     data, chosen = _parsed_input()
-    too_big = upload_limits.oversize_files()
-    if too_big:
-        limit = upload_limits.describe_size(current_app.config["MAX_UPLOAD_BYTES"])
-        names = ", ".join(f"“{uploads.safe_filename(n)}”" for n in too_big)
-        return problem(413, detail=f"Maior que o limite de {limit} por arquivo: {names}.")
+    too_big = oversize_upload()
+    if too_big is not None:
+        return too_big
     staged, refused = services.stage_images(db.session, me, chosen, 0)
     fields: dict[str, Any] = {
         "organisation_id": client.id,

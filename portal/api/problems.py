@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, jsonify
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response
 
+from portal.core import upload_limits
 from portal.core.errors import (
     FormErrors,
     ServiceError,
@@ -27,6 +28,7 @@ from portal.core.errors import (
     http_status,
 )
 from portal.core.extensions import db
+from portal.core.files import safe_filename
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +199,17 @@ def unexpected(error: Exception) -> Response:
     log.exception("unhandled API error", exc_info=error)
     db.session.rollback()
     return problem(500)
+
+
+def oversize_upload() -> Response | None:
+    """A 413 naming the file parts over the per-file limit (upload_limits kept only their
+    first bytes), or None when every file fits."""
+    too_big = upload_limits.oversize_files()
+    if not too_big:
+        return None
+    limit = upload_limits.describe_size(current_app.config["MAX_UPLOAD_BYTES"])
+    names = ", ".join(f"“{safe_filename(name)}”" for name in too_big)
+    return problem(413, detail=f"Maior que o limite de {limit} por arquivo: {names}.")
 
 
 def register(bp: Blueprint) -> None:

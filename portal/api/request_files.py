@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_smorest.fields import Upload
 from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.api import auth
 from portal.api.fields import file_download, id_field
-from portal.api.problems import documented_errors, problem
+from portal.api.problems import documented_errors, oversize_upload, problem
 from portal.api.requests import (
     EntrySchema,
     RequestSchema,
@@ -32,7 +32,6 @@ from portal.api.requests import (
     visible,
 )
 from portal.core import files as uploads
-from portal.core import upload_limits
 from portal.core.database import reads_first
 from portal.core.errors import FormErrors, NotFound, ValidationError
 from portal.core.extensions import db
@@ -174,11 +173,9 @@ def upload(data: dict[str, Any], number: str) -> Any:
         raise FormErrors(
             [ValidationError("Parte desconhecida: envie `file` e `body`.", n) for n in unknown]
         )
-    too_big = upload_limits.oversize_files()
-    if too_big:
-        limit = upload_limits.describe_size(current_app.config["MAX_UPLOAD_BYTES"])
-        names = ", ".join(f"“{uploads.safe_filename(n)}”" for n in too_big)
-        return problem(413, detail=f"Maior que o limite de {limit} por arquivo: {names}.")
+    too_big = oversize_upload()
+    if too_big is not None:
+        return too_big
     staged, refused = uploads.stage_files(db.session, me, data["file"])
     if refused:
         # As the page does, the accepted ones stay staged: the stale-upload job then removes

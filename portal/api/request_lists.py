@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
-from flask import url_for
 from flask_smorest import Blueprint
 from sqlalchemy import Integer, literal, select, tuple_
 from sqlalchemy.orm import joinedload
@@ -20,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from portal.accounts.models import User
 from portal.api import auth
 from portal.api.catalog import ListArgs
-from portal.api.fields import ID_MAX, id_field
+from portal.api.fields import ID_MAX, id_field, next_link
 from portal.api.problems import documented_errors, problem
 from portal.api.requests import SR, STATES, RequestPageSchema, bp, summary
 from portal.catalog.models import CatalogItem
@@ -145,11 +144,8 @@ def _page(ids: Any, args: dict[str, Any], endpoint: str) -> Any:
         joinedload(SR.requested_for).lazyload(User.organisation),
     )
     next_cursor = request_cursor(rows[-1]) if more and rows else None
-    headers = {}
-    if next_cursor:
-        query = {k: v for k, v in args.items() if k != "cursor"}
-        headers["Link"] = f'<{url_for(endpoint, **query, cursor=next_cursor)}>; rel="next"'
-    return {"requests": [summary(r) for r in rows], "next_cursor": next_cursor}, 200, headers
+    body = {"requests": [summary(r) for r in rows], "next_cursor": next_cursor}
+    return body, 200, next_link(endpoint, next_cursor, args)
 
 
 @bp.get("")
