@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -31,7 +32,7 @@ from portal.clients.occurrence_lines import OccurrenceLine, occurrence_lines, wi
 from portal.clients.occurrences import parse_date
 from portal.clients.queries import identifier_prefix, name_matches
 from portal.clients.services import UFS
-from portal.core.csv_export import csv_stream
+from portal.core.csv_export import csv_stream, row_batches
 from portal.core.database import DbSession
 from portal.core.errors import ValidationError
 from portal.core.models import Attachment
@@ -293,14 +294,9 @@ def csv_lines(session: DbSession, filters: OccurrenceFilters, tz: str) -> Iterat
         .order_by(o.occurred_on.desc(), o.id.desc())
         .execution_options(yield_per=CSV_BATCH)
     )
-    result = session.execute(query)
-    try:
-        batches = result.partitions()
-        yield from csv_stream(
-            CSV_HEADER, ([_csv_cells(row, tz) for row in batch] for batch in batches)
-        )
-    finally:  # a download stopped halfway (closed connection) still closes the cursor
-        result.close()
+    with closing(row_batches(session, query)) as batches:
+        rows = ([_csv_cells(row, tz) for row in batch] for batch in batches)
+        yield from csv_stream(CSV_HEADER, rows)
 
 
 def _csv_cells(row: Sequence[Any], tz: str) -> list[Any]:

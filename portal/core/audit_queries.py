@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, false, select, text
 
 from portal.core.audit_labels import action_label, object_label
-from portal.core.csv_export import csv_stream
+from portal.core.csv_export import csv_stream, row_batches
 from portal.core.database import DbSession
 from portal.core.models import AuditEntry
 from portal.core.paging import Page, clamp_page, count_to_horizon
@@ -247,12 +248,9 @@ def _batches(
         .order_by(*filters.order())
         .execution_options(yield_per=CSV_BATCH)
     )
-    result = session.execute(query)
-    try:
-        for batch in result.partitions():
+    with closing(row_batches(session, query)) as batches:
+        for batch in batches:
             yield [_csv_cells(row, tz) for row in shown(batch)]
-    finally:  # a download stopped halfway (closed connection) still closes the cursor
-        result.close()
 
 
 def _as_stored(rows: Sequence[Any]) -> Sequence[Any]:

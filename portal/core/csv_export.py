@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import Any
+
+from sqlalchemy import Executable, Row
+
+from portal.core.database import DbSession
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -15,6 +19,17 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def neutralise(value: str) -> str:
     """A cell a spreadsheet would run as a formula starts with a quote instead."""
     return f"'{value}" if value.startswith(FORMULA_START) else value
+
+
+def row_batches(session: DbSession, query: Executable) -> Generator[Sequence[Row[Any]], None, None]:
+    """The rows of a `yield_per` query, a batch at a time (a server-side cursor on
+    PostgreSQL). Callers wrap it in contextlib.closing, so a download stopped halfway (a
+    closed connection) closes the cursor at once, not whenever the collector runs."""
+    result = session.execute(query)
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()
 
 
 def csv_stream(header: list[str], batches: Iterable[Iterable[Iterable[Any]]]) -> Iterator[str]:
